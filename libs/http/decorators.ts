@@ -1,0 +1,32 @@
+import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import type { Request } from 'express';
+import { languageOf, type Lang, type MessageKey } from './messages';
+
+export const IS_PUBLIC = 'http:public';
+export const ROLES = 'http:roles';
+export const FAILURE_MESSAGE = 'http:failure-message';
+
+/** The route needs no access token. Every other route does. */
+export const Public = () => SetMetadata(IS_PUBLIC, true);
+
+/** Only callers with one of these roles may use the route. */
+export const Roles = (...roles: string[]) => SetMetadata(ROLES, roles);
+
+/** The envelope's `message` when this route fails (default "Proses gagal"). */
+export const FailureMessage = (key: MessageKey) => SetMetadata(FAILURE_MESSAGE, key);
+
+/** What the access-token guard attaches to the request. */
+export interface AuthUser {
+  id: string;
+  role: string;
+  sessionId: string;
+}
+
+export const CurrentUser = createParamDecorator((_: unknown, context: ExecutionContext): AuthUser => {
+  return context.switchToHttp().getRequest<Request & { user: AuthUser }>().user;
+});
+
+/** The request's language ("id" unless Accept-Language prefers English). */
+export const RequestLang = createParamDecorator((_: unknown, context: ExecutionContext): Lang => {
+  return languageOf(context.switchToHttp().getRequest<Request>().headers['accept-language']);
+});

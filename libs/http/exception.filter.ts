@@ -1,0 +1,120 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AppError } from './app-error';
+import type { Envelope } from './envelope';
+import { languageOf, MessageKey, MessageRef, translate } from './messages';
+import { requestContext } from './request-context';
+
+const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08000', '08001', '08003', '08006']);
+
+/** Reasons for the HttpExceptions Nest itself (or a library) throws, by status. */
+const REASON_BY_STATUS: Partial<Record<number, MessageKey>> = {
+  [HttpStatus.BAD_REQUEST]: 'v_body_object',
+  [HttpStatus.UNAUTHORIZED]: 'token_invalid',
+  [HttpStatus.FORBIDDEN]: 'forbidden',
+  [HttpStatus.NOT_FOUND]: 'route_not_found',
+  [HttpStatus.METHOD_NOT_ALLOWED]: 'method_not_allowed',
+  [HttpStatus.PAYLOAD_TOO_LARGE]: 'payload_too_large',
+  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'unsupported_media_type',
+  [HttpStatus.TOO_MANY_REQUESTS]: 'too_many_requests',
+  [HttpStatus.SERVICE_UNAVAILABLE]: 'database_unavailable',
+};
+
+interface Rendered {
+  status: number;
+  reasons: MessageRef[];
+  summary?: MessageKey;
+  headers?: Record<string, string>;
+  data?: unknown[] | null;
+}
+
+/**
+ * The one place failures become HTTP responses: the contract's envelope, translated, with no
+ * stack and no SQL. Unexpected errors are logged with the request id and answered generically.
+ */
+@Catch()
+export class EnvelopeExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Exceptions');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<Request>();
+    const response = http.getResponse<Response>();
+    const rendered = this.render(exception, request);
+    if (response.headersSent) return;
+
+    const lang = languageOf(request.headers['accept-language']);
+    const summary = rendered.summary ?? requestContext(request).failureMessage ?? 'process_failed';
+    const body: Envelope = {
+      error: rendered.reasons.map((reason) => translate(reason, lang)),
+      message: translate(summary, lang),
+      data: rendered.data ?? null,
+    };
+    for (const [name, value] of Object.entries(rendered.headers ?? {})) response.setHeader(name, value);
+    response.status(rendered.status).json(body);
+  }
+
+  private render(exception: unknown, request: Request): Rendered {
+    if (exception instanceof AppError) {
+      return { status: exception.status, reasons: exception.reasons, summary: exception.summary, headers: exception.headers, data: exception.data };
+    }
+    const bodyError = this.bodyParserError(exception);
+    if (bodyError) return bodyError;
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const reason = REASON_BY_STATUS[status];
+      if (reason) return { status, reasons: [{ key: reason }] };
+      if (status < 500) return { status, reasons: [{ key: 'v_invalid', params: { field: 'request' } }] };
+    }
+    const constraintError = this.constraintError(exception);
+    if (constraintError) return constraintError;
+    if (this.isDatabaseDown(exception)) {
+      this.logger.error(`database unavailable [request ${requestContext(request).requestId}]: ${String(exception)}`);
+      return { status: HttpStatus.SERVICE_UNAVAILABLE, reasons: [{ key: 'database_unavailable' }] };
+    }
+    this.logger.error(
+      `unexpected error on ${request.method} ${request.originalUrl} [request ${requestContext(request).requestId}]`,
+      exception instanceof Error ? exception.stack : String(exception),
+    );
+    return { status: HttpStatus.INTERNAL_SERVER_ERROR, reasons: [{ key: 'internal' }] };
+  }
+
+  /** body-parser's errors carry `type` and `status`; they happen before any route runs. */
+  private bodyParserError(exception: unknown): Rendered | undefined {
+    // The Express adapter wraps them in an HttpException with the original as `cause`.
+    const cause = exception instanceof HttpException ? exception.cause : exception;
+    const error = cause as { type?: string; status?: number } | null;
+    switch (error?.type) {
+      case 'entity.parse.failed':
+        return { status: HttpStatus.BAD_REQUEST, reasons: [{ key: 'malformed_json' }] };
+      case 'entity.too.large':
+        return { status: HttpStatus.PAYLOAD_TOO_LARGE, reasons: [{ key: 'payload_too_large' }] };
+      case 'encoding.unsupported':
+      case 'charset.unsupported':
+        return { status: HttpStatus.UNSUPPORTED_MEDIA_TYPE, reasons: [{ key: 'unsupported_media_type' }] };
+      default:
+        if (typeof error?.status === 'number' && error.status >= 400 && error.status < 500 && error.type) {
+          return { status: error.status, reasons: [{ key: 'v_body_object' }] };
+        }
+        return undefined;
+    }
+  }
+
+  /** A unique index answers a race the service's own checks lost: 409, never 500. */
+  private constraintError(exception: unknown): Rendered | undefined {
+    const error = exception as { driverError?: { code?: string; constraint?: string }; code?: string } | null;
+    const code = error?.driverError?.code ?? error?.code;
+    const constraint = error?.driverError?.constraint ?? '';
+    if (code === '23505') {
+      return { status: HttpStatus.CONFLICT, reasons: [{ key: constraint.includes('email') ? 'email_taken' : 'v_invalid', params: { field: 'request' } }] };
+    }
+    return undefined;
+  }
+
+  private isDatabaseDown(exception: unknown): boolean {
+    const error = exception as { code?: string; message?: string; driverError?: { code?: string } } | null;
+    const code = error?.driverError?.code ?? error?.code;
+    if (code && DB_DOWN_CODES.has(code)) return true;
+    return /Connection terminated|connection timeout|the database system is (starting|shutting) down/i.test(error?.message ?? '');
+  }
+}

@@ -1,0 +1,50 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import { FAILURE_MESSAGE } from './decorators';
+import type { MessageKey } from './messages';
+
+export interface RequestContext {
+  requestId: string;
+  failureMessage?: MessageKey;
+}
+
+const CONTEXT = Symbol('request-context');
+type WithContext = Request & { [CONTEXT]?: RequestContext };
+
+export function requestContext(request: Request): RequestContext {
+  const req = request as WithContext;
+  req[CONTEXT] ??= { requestId: randomUUID() };
+  return req[CONTEXT];
+}
+
+const SAFE_ID = /^[\w.:-]{1,128}$/;
+
+/** Gives every request an id (a well-formed incoming X-Request-Id is kept) and echoes it back. */
+export function requestIdMiddleware(req: Request, res: Response, next: NextFunction): void {
+  const incoming = req.headers['x-request-id'];
+  const context = requestContext(req);
+  if (typeof incoming === 'string' && SAFE_ID.test(incoming)) context.requestId = incoming;
+  res.setHeader('X-Request-Id', context.requestId);
+  next();
+}
+
+/**
+ * Runs before every other guard (registered with useGlobalGuards) and records the route's
+ * @FailureMessage, so the exception filter can name the failed operation even when a later
+ * guard is what threw.
+ */
+@Injectable()
+export class FailureMessageGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const key = this.reflector.getAllAndOverride<MessageKey | undefined>(FAILURE_MESSAGE, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (key) requestContext(context.switchToHttp().getRequest<Request>()).failureMessage = key;
+    return true;
+  }
+}

@@ -1,0 +1,42 @@
+import { ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import type { Request } from 'express';
+import { AppError, AuthUser, ForbiddenError, IS_PUBLIC, ROLES, UnauthorizedError } from '../../libs/http';
+
+/** Global: every route needs a live access token unless it is marked @Public(). */
+@Injectable()
+export class JwtAuthGuard extends AuthGuard('jwt') {
+  constructor(private readonly reflector: Reflector) {
+    super();
+  }
+
+  override canActivate(context: ExecutionContext) {
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
+    if (isPublic) return true;
+    return super.canActivate(context);
+  }
+
+  override handleRequest<T>(error: unknown, user: T, info: unknown, context: ExecutionContext): T {
+    if (error instanceof AppError) throw error;
+    if (!user) {
+      const header = context.switchToHttp().getRequest<Request>().headers.authorization;
+      throw new UnauthorizedError(header ? 'token_invalid' : 'token_missing');
+    }
+    return user;
+  }
+}
+
+/** Global: routes marked @Roles(...) admit only those roles. */
+@Injectable()
+export class RolesGuard {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const roles = this.reflector.getAllAndOverride<string[] | undefined>(ROLES, [context.getHandler(), context.getClass()]);
+    if (!roles?.length) return true;
+    const user = context.switchToHttp().getRequest<Request & { user?: AuthUser }>().user;
+    if (!user || !roles.includes(user.role)) throw new ForbiddenError();
+    return true;
+  }
+}

@@ -1,0 +1,127 @@
+import { Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { Lang } from '../../libs/http';
+import { InjectConfig } from '../config/config.module';
+import type { AppConfig } from '../config/config';
+import { MailService } from '../mail/mail.service';
+import { describeDuration } from '../mail/templates';
+import { TokensService } from '../tokens/tokens.service';
+import { PasswordHasher } from '../users/password-hasher';
+import type { User } from '../users/user.entity';
+import { UsersService, type NewUser } from '../users/users.service';
+import { AccountNotActivatedError, BadLinkTokenError, InvalidCredentialsError, InvalidRefreshTokenError } from './auth.errors';
+import type { AccessTokenClaims } from './jwt.strategy';
+import { LoginFailures } from './login-failures';
+
+export interface TokenPair {
+  access_token: string;
+  refresh_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+}
+
+export type RegisterInput = Omit<NewUser, 'passwordHash' | 'role' | 'isActive'> & { password: string };
+
+/** Orchestrates the flows that span users, tokens and mail. */
+@Injectable()
+export class AuthService {
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersService,
+    private readonly tokens: TokensService,
+    private readonly mail: MailService,
+    private readonly hasher: PasswordHasher,
+    private readonly jwt: JwtService,
+    private readonly loginFailures: LoginFailures,
+  ) {}
+
+  /** User + activation token in one transaction; the email goes out after it commits. */
+  async register({ password, ...input }: RegisterInput, lang: Lang): Promise<User> {
+    const passwordHash = await this.hasher.hash(password);
+    const { user, token } = await this.dataSource.transaction(async (db) => {
+      const user = await this.users.create({ ...input, passwordHash }, db);
+      const token = await this.tokens.issueOneTimeToken(db, user.id, 'activation', this.config.auth.activationTtl);
+      return { user, token };
+    });
+    this.sendActivation(user, token, lang);
+    return user;
+  }
+
+  /**
+   * Activates from the emailed link. A second click on an unexpired link says "already active"
+   * (mail scanners open links before people do).
+   */
+  async activate(token: string): Promise<'activated' | 'already_active'> {
+    return this.dataSource.transaction(async (db) => {
+      const check = await this.tokens.checkOneTimeToken(token, 'activation', db);
+      if (check.status === 'unknown') throw new BadLinkTokenError('activation_invalid');
+      if (check.status === 'expired') throw new BadLinkTokenError('activation_expired');
+      if (check.status === 'used') return 'already_active';
+      await this.users.activate(check.token.userId, db);
+      await this.tokens.markUsed(check.token.id, db);
+      return 'activated';
+    });
+  }
+
+  /** Same answer whatever the address; an inactive account gets a fresh link, older ones die. */
+  async resendActivation(email: string, lang: Lang): Promise<void> {
+    const user = await this.users.findByEmail(email);
+    if (!user || user.isActive) return;
+    const token = await this.tokens.issueOneTimeToken(undefined, user.id, 'activation', this.config.auth.activationTtl, {
+      replace: true,
+    });
+    this.sendActivation(user, token, lang);
+  }
+
+  private sendActivation(user: User, token: string, lang: Lang): void {
+    this.mail.send(user.email, 'activation', lang, {
+      name: user.name,
+      link: `${this.config.appUrl}/api/users/activate/${token}`,
+      ttl: describeDuration(this.config.auth.activationTtl, lang),
+    });
+  }
+
+  /**
+   * Unknown email and wrong password fail alike (same 401, a bcrypt comparison either way).
+   * The right password on an inactive account is a 403.
+   */
+  async login(email: string, password: string): Promise<{ user: User; tokens: TokenPair }> {
+    await this.loginFailures.assertAllowed(email);
+    const user = await this.users.findWithPasswordHash({ email });
+    const valid = user ? await this.hasher.verify(password, user.passwordHash) : await this.hasher.verifyAgainstNothing(password);
+    if (!user || !valid) {
+      await this.loginFailures.record(email);
+      throw new InvalidCredentialsError();
+    }
+    if (!user.isActive) throw new AccountNotActivatedError();
+    await this.loginFailures.reset(email);
+    const { session, refreshToken } = await this.tokens.createSession(user.id, this.config.auth.refreshTtl);
+    return { user, tokens: await this.tokenPair(user, session.id, refreshToken) };
+  }
+
+  /** Rotation: the presented token stops working; reuse after the grace window ends the session. */
+  async refresh(presented: string): Promise<{ user: User; tokens: TokenPair }> {
+    const outcome = await this.tokens.rotateRefreshToken(presented, this.config.auth.refreshReuseGrace);
+    if (outcome.status !== 'rotated') throw new InvalidRefreshTokenError();
+    const user = await this.users.getById(outcome.userId);
+    return { user, tokens: await this.tokenPair(user, outcome.sessionId, outcome.refreshToken) };
+  }
+
+  async logout(userId: string, sessionId: string, all: boolean): Promise<void> {
+    if (all) await this.tokens.revokeUserSessions(userId, 'logout_all');
+    else await this.tokens.revokeSession(sessionId, 'logout');
+  }
+
+  private async tokenPair(user: User, sessionId: string, refreshToken: string): Promise<TokenPair> {
+    const claims: AccessTokenClaims = { sub: user.id, role: user.role, sid: sessionId, typ: 'access' };
+    return {
+      access_token: await this.jwt.signAsync(claims),
+      refresh_token: refreshToken,
+      token_type: 'Bearer',
+      expires_in: this.config.auth.accessTtl,
+    };
+  }
+}

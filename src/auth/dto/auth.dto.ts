@@ -1,0 +1,83 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsPassword, MatchesField } from '../../../libs/http';
+import {
+  ConfirmationField,
+  EmailField,
+  GenderField,
+  NameField,
+  PasswordField,
+  PhoneField,
+} from '../../users/dto/user-fields';
+import type { Gender } from '../../users/user.entity';
+
+export class RegisterDto {
+  @NameField()
+  name: string;
+
+  @EmailField()
+  email: string;
+
+  @PasswordField()
+  password: string;
+
+  @ConfirmationField()
+  confirmation: string;
+
+  @PhoneField()
+  no_tlp?: string | null;
+
+  @GenderField()
+  gender?: Gender | null;
+}
+
+export class EmailDto {
+  @EmailField()
+  email: string;
+}
+
+export class LoginDto {
+  @EmailField()
+  email: string;
+
+  @ApiProperty({ example: 'rahasia123' })
+  @IsNotEmpty()
+  @IsString()
+  @MaxLength(1024)
+  password: string;
+}
+
+export class RefreshDto {
+  @ApiPropertyOptional({ description: 'or send it as `Authorization: Bearer <refresh_token>`' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  refresh_token?: string;
+}
+
+export class LogoutDto {
+  @ApiPropertyOptional({ description: 'true ends every session of the user', example: false })
+  @IsOptional()
+  @IsBoolean()
+  all?: boolean;
+}
+
+export class ResetPasswordDto {
+  @ApiProperty({ description: 'the token from the reset link' })
+  @IsNotEmpty()
+  @IsString()
+  @MaxLength(200)
+  token: string;
+
+  @ApiProperty({ example: 'rahasiaBaru123', minLength: 8 })
+  @IsNotEmpty()
+  @IsString()
+  @IsPassword()
+  password: string;
+
+  @ApiProperty({ example: 'rahasiaBaru123' })
+  @IsNotEmpty()
+  @IsString()
+  @MatchesField('password')
+  confirmation: string;
+}

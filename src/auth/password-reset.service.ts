@@ -1,0 +1,93 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { escapeHtml, type Lang, renderPage, translate } from '../../libs/http';
+import { InjectConfig } from '../config/config.module';
+import type { AppConfig } from '../config/config';
+import { MailService } from '../mail/mail.service';
+import { describeDuration } from '../mail/templates';
+import { TokensService } from '../tokens/tokens.service';
+import { PasswordHasher } from '../users/password-hasher';
+import { UsersService } from '../users/users.service';
+import { BadLinkTokenError, CurrentPasswordError } from './auth.errors';
+
+/** Forgot / reset by emailed link, and the password change of a logged-in user. */
+@Injectable()
+export class PasswordResetService {
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersService,
+    private readonly tokens: TokensService,
+    private readonly mail: MailService,
+    private readonly hasher: PasswordHasher,
+  ) {}
+
+  /** Same answer for every address; an existing user gets a single-use link (older ones die). */
+  async requestReset(email: string, lang: Lang): Promise<void> {
+    const user = await this.users.findByEmail(email);
+    if (!user) return;
+    const token = await this.tokens.issueOneTimeToken(undefined, user.id, 'password_reset', this.config.auth.passwordResetTtl, {
+      replace: true,
+    });
+    // Built from configuration only: a Host or X-Forwarded-Host header never shapes this link.
+    const base = this.config.auth.passwordResetUrl ?? `${this.config.appUrl}/api/users/password/reset`;
+    const link = `${base}${base.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
+    this.mail.send(user.email, 'password_reset', lang, {
+      name: user.name,
+      link,
+      ttl: describeDuration(this.config.auth.passwordResetTtl, lang),
+    });
+  }
+
+  /** New password, token spent and every session ended, in one transaction. */
+  async reset(token: string, password: string): Promise<void> {
+    const passwordHash = await this.hasher.hash(password);
+    await this.dataSource.transaction(async (db) => {
+      const check = await this.tokens.checkOneTimeToken(token, 'password_reset', db);
+      if (check.status === 'expired') throw new BadLinkTokenError('reset_expired');
+      if (check.status !== 'valid') throw new BadLinkTokenError('reset_invalid');
+      await this.users.setPasswordHash(check.token.userId, passwordHash, db);
+      await this.tokens.markUsed(check.token.id, db);
+      await this.tokens.revokeUserSessions(check.token.userId, 'password_reset', undefined, db);
+    });
+  }
+
+  /** Checks the current password of a user; missing or wrong is a 400. */
+  async assertCurrentPassword(userId: string, currentPassword: string | undefined): Promise<void> {
+    if (!currentPassword) throw new CurrentPasswordError('current_password_required');
+    const user = await this.users.findWithPasswordHash({ id: userId });
+    if (!user || !(await this.hasher.verify(currentPassword, user.passwordHash))) {
+      throw new CurrentPasswordError('current_password_wrong');
+    }
+  }
+
+  /**
+   * Sets a new password, ends every session of the user but `keepSessionId`, and sends a
+   * notice to the account's address.
+   */
+  async changePassword(userId: string, password: string, keepSessionId: string | undefined, lang: Lang): Promise<void> {
+    const passwordHash = await this.hasher.hash(password);
+    const user = await this.dataSource.transaction(async (db) => {
+      await this.users.setPasswordHash(userId, passwordHash, db);
+      await this.tokens.revokeUserSessions(userId, 'password_change', keepSessionId, db);
+      return this.users.getById(userId, db);
+    });
+    this.mail.send(user.email, 'password_changed', lang, { name: user.name });
+  }
+
+  renderForm(token: string, lang: Lang): string {
+    const en = lang === 'en';
+    return renderPage(
+      en ? 'Reset password' : 'Reset password',
+      `<h1>${en ? 'Choose a new password' : 'Buat password baru'}</h1>
+<form method="post" action="${escapeHtml(`${this.config.appUrl}/api/users/password/reset`)}">
+<input type="hidden" name="token" value="${escapeHtml(token)}">
+<label>${escapeHtml(translate('f_password', lang))}<input type="password" name="password" minlength="8" required autocomplete="new-password"></label>
+<label>${escapeHtml(translate('f_confirmation', lang))}<input type="password" name="confirmation" minlength="8" required autocomplete="new-password"></label>
+<button type="submit">${en ? 'Save' : 'Simpan'}</button>
+</form>`,
+      lang,
+    );
+  }
+}

@@ -1,0 +1,41 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { createApp, createLogger } from './app.factory';
+import { ConfigError, loadConfig } from './config/config';
+import { resolveDatabase } from './database/database-url';
+
+async function bootstrap(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config);
+  Logger.overrideLogger(logger);
+  const log = new Logger('Bootstrap');
+  const database = await resolveDatabase(config, (line) => log.log(line));
+  const app = await createApp(config, database.url, logger);
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.log(`${signal}: closing`);
+    await app.close();
+    await database.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  await app.listen(config.port);
+  log.log(`listening on ${config.appUrl} (port ${config.port}); Swagger UI at ${config.appUrl}/docs`);
+}
+
+bootstrap().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

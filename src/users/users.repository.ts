@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, Repository } from 'typeorm';
+import { User } from './user.entity';
+
+export interface UserListQuery {
+  page: number;
+  limit: number;
+  search?: string;
+}
+
+/** Thin: queries named for intent. The password hash is loaded by one method only. */
+@Injectable()
+export class UsersRepository {
+  constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
+
+  private repo(manager?: EntityManager): Repository<User> {
+    return manager ? manager.getRepository(User) : this.users;
+  }
+
+  findById(id: string, manager?: EntityManager): Promise<User | null> {
+    return this.repo(manager).findOneBy({ id });
+  }
+
+  findByEmail(email: string, manager?: EntityManager): Promise<User | null> {
+    return this.repo(manager)
+      .createQueryBuilder('user')
+      .where('lower(user.email) = lower(:email)', { email })
+      .getOne();
+  }
+
+  /** The only query that reads password_hash. */
+  findWithPasswordHash(by: { email: string } | { id: string }, manager?: EntityManager): Promise<User | null> {
+    const query = this.repo(manager).createQueryBuilder('user').addSelect('user.passwordHash');
+    return 'email' in by
+      ? query.where('lower(user.email) = lower(:email)', { email: by.email }).getOne()
+      : query.where('user.id = :id', { id: by.id }).getOne();
+  }
+
+  insert(user: Partial<User>, manager?: EntityManager): Promise<User> {
+    const repo = this.repo(manager);
+    return repo.save(repo.create(user));
+  }
+
+  async update(id: string, changes: Partial<User>, manager?: EntityManager): Promise<void> {
+    await this.repo(manager).update({ id }, changes);
+  }
+
+  async remove(id: string, manager?: EntityManager): Promise<void> {
+    await this.repo(manager).delete({ id });
+  }
+
+  countAdmins(manager?: EntityManager): Promise<number> {
+    return this.repo(manager).countBy({ role: 'admin' });
+  }
+
+  /** Newest first, ties by id; search matches name or email, case-insensitively. */
+  list({ page, limit, search }: UserListQuery): Promise<[User[], number]> {
+    const query = this.users
+      .createQueryBuilder('user')
+      .orderBy('user.created_at', 'DESC')
+      .addOrderBy('user.id', 'DESC')
+      .offset((page - 1) * limit)
+      .limit(limit);
+    if (search) {
+      const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query.where('(user.name ILIKE :pattern OR user.email ILIKE :pattern)', { pattern });
+    }
+    return query.getManyAndCount();
+  }
+}
