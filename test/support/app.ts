@@ -40,7 +40,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     LOG_LEVEL: 'error',
     ...env,
   });
-  const app = await createApp(config, inject('databaseUrl'), createLogger(config));
+  const app = await createApp(config, config.database.url ?? inject('databaseUrl'), createLogger(config));
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   const mail = app.get(MailService);
