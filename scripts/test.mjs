@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
-const report = path.resolve('.data', 'test-report.json');
+const report = path.resolve(".data", `test-report-${process.pid}.json`);
 mkdirSync(path.dirname(report), { recursive: true });
 rmSync(report, { force: true });
 
@@ -28,5 +28,6 @@ try {
   console.error('no vitest report was written');
 }
 
+rmSync(report, { force: true });
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(run.status !== 0 || failed > 0 || passed === 0 ? 1 : 0);

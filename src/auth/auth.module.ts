@@ -1,8 +1,10 @@
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
+import type { Redis } from 'ioredis';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/config';
 import { MailModule } from '../mail/mail.module';
@@ -16,6 +18,8 @@ import { JwtStrategy } from './jwt.strategy';
 import { LoginFailures, MemoryWindowCounter, WINDOW_COUNTER } from './login-failures';
 import { PasswordResetService } from './password-reset.service';
 import { AuthRateLimitGuard } from './rate-limit.guard';
+import { RedisModule, REDIS } from './redis.module';
+import { RedisWindowCounter } from './redis-window-counter';
 import { ACCESS_TOKEN_ALGORITHM, SIGNING_KEYS, SigningKeysModule, type SigningKeys } from './signing-keys';
 
 @Module({
@@ -24,6 +28,7 @@ import { ACCESS_TOKEN_ALGORITHM, SIGNING_KEYS, SigningKeysModule, type SigningKe
     TokensModule,
     MailModule,
     PassportModule,
+    RedisModule,
     SigningKeysModule,
     JwtModule.registerAsync({
       imports: [SigningKeysModule],
@@ -42,21 +47,27 @@ import { ACCESS_TOKEN_ALGORITHM, SIGNING_KEYS, SigningKeysModule, type SigningKe
       }),
     }),
     ThrottlerModule.forRootAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({
+      imports: [RedisModule],
+      inject: [APP_CONFIG, REDIS],
+      useFactory: (config: AppConfig, redis: Redis | null) => ({
         throttlers: [{ name: 'auth', ttl: 60_000, limit: Math.max(1, config.rateLimit.perMinute) }],
         skipIf: () => config.rateLimit.perMinute === 0,
+        // Several instances behind one balancer share their counters through REDIS_URL.
+        storage: redis ? new ThrottlerStorageRedisService(redis) : undefined,
       }),
     }),
   ],
-  controllers: [AuthController, JwksController],
   providers: [
     AuthService,
     PasswordResetService,
     JwtStrategy,
     LoginFailures,
     AuthRateLimitGuard,
-    { provide: WINDOW_COUNTER, useFactory: () => new MemoryWindowCounter() },
+    {
+      provide: WINDOW_COUNTER,
+      inject: [REDIS],
+      useFactory: (redis: Redis | null) => (redis ? new RedisWindowCounter(redis) : new MemoryWindowCounter()),
+    },
     // Order matters: authenticate first, then check roles.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },

@@ -89,15 +89,12 @@ export class AuthService {
    * The right password on an inactive account is a 403.
    */
   async login(email: string, password: string): Promise<{ user: User; tokens: TokenPair }> {
-    await this.loginFailures.assertAllowed(email);
+    await this.loginFailures.begin(email);
     const user = await this.users.findWithPasswordHash({ email });
     const valid = user ? await this.hasher.verify(password, user.passwordHash) : await this.hasher.verifyAgainstNothing(password);
-    if (!user || !valid) {
-      await this.loginFailures.record(email);
-      throw new InvalidCredentialsError();
-    }
+    if (!user || !valid) throw new InvalidCredentialsError();
+    await this.loginFailures.succeeded(email);
     if (!user.isActive) throw new AccountNotActivatedError();
-    await this.loginFailures.reset(email);
     const { session, refreshToken } = await this.tokens.createSession(user.id, this.config.auth.refreshTtl);
     return { user, tokens: await this.tokenPair(user, session.id, refreshToken) };
   }

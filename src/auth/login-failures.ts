@@ -47,6 +47,9 @@ export class MemoryWindowCounter implements WindowCounter {
 /**
  * Failed logins per account (by the email typed, whether or not it exists, so the limit reveals
  * nothing). Past LOGIN_FAILURES_LIMIT in 15 minutes, that account's logins get 429 from any address.
+ *
+ * Every attempt is counted atomically before the password is checked and the count is cleared on
+ * success, so parallel guesses cannot overshoot the limit by racing a read-then-write.
  */
 @Injectable()
 export class LoginFailures {
@@ -59,19 +62,16 @@ export class LoginFailures {
     return `login-failures:${email.toLowerCase()}`;
   }
 
-  async assertAllowed(email: string): Promise<void> {
+  /** Counts this attempt; throws 429 when it is past the limit. */
+  async begin(email: string): Promise<void> {
     const limit = this.config.rateLimit.loginFailuresLimit;
     if (limit === 0) return;
-    const { count, secondsLeft } = await this.counter.get(this.key(email));
-    if (count >= limit) throw new TooManyRequestsError(secondsLeft, 'too_many_login_failures');
+    const { count, secondsLeft } = await this.counter.increment(this.key(email), this.config.rateLimit.loginFailuresWindow);
+    if (count > limit) throw new TooManyRequestsError(secondsLeft, 'too_many_login_failures');
   }
 
-  async record(email: string): Promise<void> {
-    if (this.config.rateLimit.loginFailuresLimit === 0) return;
-    await this.counter.increment(this.key(email), this.config.rateLimit.loginFailuresWindow);
-  }
-
-  async reset(email: string): Promise<void> {
+  /** The password was right: the attempts so far were not an attack on this account. */
+  async succeeded(email: string): Promise<void> {
     if (this.config.rateLimit.loginFailuresLimit === 0) return;
     await this.counter.delete(this.key(email));
   }

@@ -24,7 +24,14 @@ export interface AppConfig {
     keysDir: string;
     passwordResetUrl?: string;
   };
-  rateLimit: { perMinute: number; loginFailuresLimit: number; loginFailuresWindow: number; redisUrl?: string };
+  rateLimit: {
+    perMinute: number;
+    loginFailuresLimit: number;
+    loginFailuresWindow: number;
+    redisUrl?: string;
+    /** Prepended to every Redis key, so several services (or test runs) can share one Redis. */
+    redisKeyPrefix: string;
+  };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
@@ -142,6 +149,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       loginFailuresLimit: integer('LOGIN_FAILURES_LIMIT', 10, 0, 1_000_000),
       loginFailuresWindow: 15 * 60,
       redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
+      redisKeyPrefix: value('REDIS_KEY_PREFIX') ?? 'alat-berat:',
     },
   };
   if (problems.length) throw new ConfigError(problems);

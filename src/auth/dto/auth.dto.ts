@@ -51,7 +51,7 @@ export class RefreshDto {
   @ApiPropertyOptional({ description: 'or send it as `Authorization: Bearer <refresh_token>`' })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  // No length limit: any string that is not a live refresh token (an access token included) is a 401.
   refresh_token?: string;
 }
 
