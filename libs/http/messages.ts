@@ -51,6 +51,7 @@ const MESSAGES = {
   forbidden: ['Akses ditolak', 'Access denied'],
   role_forbidden: ['Hanya admin yang dapat mengubah role', 'Only an admin can change a role'],
   last_admin: ['Admin terakhir tidak dapat diturunkan', 'The last admin cannot be demoted'],
+  last_admin_delete: ['Admin terakhir tidak dapat dihapus', 'The last admin cannot be deleted'],
   user_not_found: ['User tidak ditemukan', 'User not found'],
   route_not_found: ['Route tidak ditemukan', 'Route not found'],
   method_not_allowed: ['Method tidak diizinkan', 'Method not allowed'],
@@ -95,6 +96,9 @@ const MESSAGES = {
   f_gender: ['Gender', 'Gender'],
   f_role: ['Role', 'Role'],
   f_id: ['ID user', 'User id'],
+  f_page: ['Halaman', 'Page'],
+  f_limit: ['Limit', 'Limit'],
+  f_search: ['Pencarian', 'Search'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type MessageKey = keyof typeof MESSAGES;

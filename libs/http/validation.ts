@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ParseUUIDPipe, ValidationError, ValidationPipe } from '@nestjs/common';
 import { ValidateBy, ValidationArguments, ValidationOptions } from 'class-validator';
 import { ValidationFailedError } from './app-error';
 import type { MessageKey, MessageRef } from './messages';
@@ -116,4 +116,9 @@ export function maxLengthMessage(max: number): string {
 
 export function oneOfMessage(values: readonly string[]): string {
   return JSON.stringify({ values: values.join(', ') });
+}
+
+/** For an id in the path: malformed is a 400 naming the field (never a database error, never a 500). */
+export function uuidParam(field: string): ParseUUIDPipe {
+  return new ParseUUIDPipe({ exceptionFactory: () => new ValidationFailedError([{ key: 'v_uuid', params: { field } }]) });
 }

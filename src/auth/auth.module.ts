@@ -10,6 +10,8 @@ import type { AppConfig } from '../config/config';
 import { MailModule } from '../mail/mail.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { UsersModule } from '../users/users.module';
+import { AccountController } from './account.controller';
+import { AccountService } from './account.service';
 import { AuthController } from './auth.controller';
 import { JwtAuthGuard, RolesGuard } from './auth.guards';
 import { AuthService } from './auth.service';
@@ -57,9 +59,11 @@ import { ACCESS_TOKEN_ALGORITHM, SIGNING_KEYS, SigningKeysModule, type SigningKe
       }),
     }),
   ],
+  controllers: [AuthController, AccountController, JwksController],
   providers: [
     AuthService,
     PasswordResetService,
+    AccountService,
     JwtStrategy,
     LoginFailures,
     AuthRateLimitGuard,

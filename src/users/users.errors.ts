@@ -12,3 +12,10 @@ export class UserNotFoundError extends NotFoundError {
     super('user_not_found');
   }
 }
+
+/** Demoting or deleting the only admin would leave nobody able to manage users: 409 (a state conflict, not bad input). */
+export class LastAdminError extends AppError {
+  constructor(reason: 'last_admin' | 'last_admin_delete') {
+    super(HttpStatus.CONFLICT, reason);
+  }
+}

@@ -54,7 +54,33 @@ export class UsersRepository {
     return this.repo(manager).countBy({ role: 'admin' });
   }
 
-  /** Newest first, ties by id; search matches name or email, case-insensitively. */
+  /**
+   * Locks every admin row (FOR UPDATE, in id order so two lockers never deadlock) and returns
+   * their ids. Two admins demoting each other serialise here: the second waits for the first to
+   * commit, then FOR UPDATE re-checks `role = 'admin'`, skips the demoted row and sees one admin.
+   */
+  async lockAdminIds(manager: EntityManager): Promise<string[]> {
+    const admins = await manager
+      .getRepository(User)
+      .createQueryBuilder('user')
+      .select('user.id')
+      .where(`user.role = 'admin'`)
+      .orderBy('user.id')
+      .setLock('pessimistic_write')
+      .getMany();
+    return admins.map((admin) => admin.id);
+  }
+
+  /** The row, locked until the transaction ends. */
+  findByIdForUpdate(id: string, manager: EntityManager): Promise<User | null> {
+    return manager.getRepository(User).createQueryBuilder('user').setLock('pessimistic_write').where('user.id = :id', { id }).getOne();
+  }
+
+  /**
+   * Newest first, ties by id (served by users_created_at_id_idx). Search matches name or email,
+   * case-insensitively: `search_text` is lower(name || '\n' || email), trigram-indexed (see
+   * migration 1795295860811 for why not ILIKE on the two columns).
+   */
   list({ page, limit, search }: UserListQuery): Promise<[User[], number]> {
     const query = this.users
       .createQueryBuilder('user')
@@ -64,7 +90,8 @@ export class UsersRepository {
       .limit(limit);
     if (search) {
       const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      query.where('(user.name ILIKE :pattern OR user.email ILIKE :pattern)', { pattern });
+      // Not in the entity (nothing reads it), so written out quoted: "user" is a reserved word.
+      query.where(`"user"."search_text" LIKE lower(:pattern)`, { pattern });
     }
     return query.getManyAndCount();
   }

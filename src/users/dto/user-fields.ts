@@ -1,12 +1,18 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateBy } from 'class-validator';
+import { IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateBy, ValidateIf } from 'class-validator';
 import { IsPassword, MatchesField, maxLengthMessage, oneOfMessage } from '../../../libs/http';
 import { GENDERS, ROLES } from '../user.entity';
 
 const trim = Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
 const normaliseEmail = Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value));
+
+/**
+ * An optional field of a partial update may be left out, but not sent as null: these columns
+ * are NOT NULL, and IsOptional() would let null through to the database.
+ */
+const OmittableNotNull = () => ValidateIf((_object, value) => value !== undefined);
 
 /** Emails are trimmed and lower-cased here and unique on lower(email) in the database. */
 export const EmailField = (required = true) =>
@@ -15,7 +21,7 @@ export const EmailField = (required = true) =>
       ? ApiProperty({ example: 'wanto10@gmail.com', maxLength: 254 })
       : ApiPropertyOptional({ example: 'wanto10@gmail.com', maxLength: 254 }),
     normaliseEmail,
-    ...(required ? [IsNotEmpty()] : [IsOptional()]),
+    ...(required ? [IsNotEmpty()] : [OmittableNotNull(), IsNotEmpty()]),
     IsString(),
     MaxLength(254, { message: maxLengthMessage(254) }),
     IsEmail({}),
@@ -27,17 +33,20 @@ export const PasswordField = (required = true, description?: string) =>
     required
       ? ApiProperty({ example: 'rahasia123', minLength: 8, description: description ?? '8 characters to 72 bytes (UTF-8)' })
       : ApiPropertyOptional({ example: 'rahasia123', minLength: 8, description: description ?? '8 characters to 72 bytes (UTF-8)' }),
-    ...(required ? [IsNotEmpty()] : [IsOptional()]),
+    ...(required ? [IsNotEmpty()] : [OmittableNotNull(), IsNotEmpty()]),
     IsString(),
     IsPassword(),
   );
 
+/** Optional form: required as soon as `password` is sent. */
 export const ConfirmationField = (required = true) =>
   applyDecorators(
     required
       ? ApiProperty({ example: 'rahasia123', description: 'must equal password' })
-      : ApiPropertyOptional({ example: 'rahasia123', description: 'must equal password' }),
-    ...(required ? [IsNotEmpty()] : [IsOptional()]),
+      : ApiPropertyOptional({ example: 'rahasia123', description: 'must equal password; required with password' }),
+    ...(required
+      ? [IsNotEmpty()]
+      : [ValidateIf((object: { password?: unknown }, value) => value !== undefined || object.password !== undefined), IsNotEmpty()]),
     IsString(),
     MatchesField('password'),
   );
@@ -46,9 +55,11 @@ export const NameField = (required = true) =>
   applyDecorators(
     required ? ApiProperty({ example: 'Wanto', maxLength: 100 }) : ApiPropertyOptional({ example: 'Wanto', maxLength: 100 }),
     trim,
-    ...(required ? [IsNotEmpty()] : [IsOptional(), IsNotEmpty()]),
+    ...(required ? [IsNotEmpty()] : [OmittableNotNull(), IsNotEmpty()]),
     IsString(),
     MaxLength(100, { message: maxLengthMessage(100) }),
+    // PostgreSQL refuses NUL in text (a 500 otherwise); other control characters have no place in a name.
+    ValidateBy({ name: 'noControlCharacters', validator: { validate: (value: unknown) => typeof value !== 'string' || !/[\u0000-\u001f\u007f]/.test(value) } }),
   );
 
 const PHONE = /^\+?[0-9]{8,15}$/;
@@ -73,6 +84,6 @@ export const GenderField = () =>
 export const RoleField = () =>
   applyDecorators(
     ApiPropertyOptional({ enum: ROLES, description: 'admin only' }),
-    IsOptional(),
+    OmittableNotNull(),
     IsIn(ROLES, { message: oneOfMessage(ROLES) }),
   );

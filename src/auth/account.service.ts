@@ -1,0 +1,149 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { type AuthUser, ForbiddenError, type Lang } from '../../libs/http';
+import { InjectConfig } from '../config/config.module';
+import type { AppConfig } from '../config/config';
+import { MailService } from '../mail/mail.service';
+import { describeDuration } from '../mail/templates';
+import { TokensService } from '../tokens/tokens.service';
+import { PasswordHasher } from '../users/password-hasher';
+import type { Gender, Role, User } from '../users/user.entity';
+import { EmailTakenError } from '../users/users.errors';
+import { UsersService } from '../users/users.service';
+import { BadLinkTokenError } from './auth.errors';
+import { PasswordResetService } from './password-reset.service';
+
+/** A partial update; `undefined` leaves a field as it is, `null` clears no_tlp / gender. */
+export interface AccountChanges {
+  name?: string;
+  email?: string;
+  password?: string;
+  currentPassword?: string;
+  noTlp?: string | null;
+  gender?: Gender | null;
+  role?: Role;
+}
+
+/**
+ * Updating and deleting accounts (routes 10, 11) and confirming a new email address: flows that
+ * span users, sessions, link tokens and mail, so they live here rather than in UsersModule.
+ */
+@Injectable()
+export class AccountService {
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersService,
+    private readonly tokens: TokensService,
+    private readonly mail: MailService,
+    private readonly hasher: PasswordHasher,
+    private readonly passwordReset: PasswordResetService,
+  ) {}
+
+  /**
+   * Self or admin. Profile fields change at once; a new password ends the user's other sessions;
+   * a new email only becomes the account's once the link sent to it is clicked. Every check runs
+   * before the first write, and every write runs in one transaction; mail goes out after commit.
+   */
+  async update(caller: AuthUser, id: string, changes: AccountChanges, lang: Lang): Promise<{ user: User; emailChangePending: boolean }> {
+    const target = await this.users.getForCaller(caller, id);
+    if (changes.role !== undefined && caller.role !== 'admin') throw new ForbiddenError('role_forbidden');
+
+    const newEmail = changes.email !== undefined && changes.email !== target.email.toLowerCase() ? changes.email : undefined;
+    if (newEmail !== undefined || changes.password !== undefined) {
+      // Always the caller's own password: for an admin editing someone else it is a re-authentication,
+      // so a stolen admin access token alone cannot take over accounts by changing their credentials.
+      await this.passwordReset.assertCurrentPassword(caller.id, changes.currentPassword);
+    }
+    // Hashed before the transaction: bcrypt takes tens of milliseconds and must not hold row locks.
+    const passwordHash = changes.password !== undefined ? await this.hasher.hash(changes.password) : undefined;
+    const roleChanges = changes.role !== undefined && changes.role !== target.role;
+
+    const result = await this.dataSource.transaction(async (db) => {
+      if (roleChanges && changes.role !== 'admin') await this.users.assertNotLastAdmin(id, 'last_admin', db);
+      const profile = pickDefined({ name: changes.name, noTlp: changes.noTlp, gender: changes.gender, role: changes.role });
+      const user = await this.users.update(id, profile, db);
+      if (passwordHash !== undefined) {
+        await this.users.setPasswordHash(id, passwordHash, db);
+        // The caller keeps the session they are using when they changed their own password.
+        await this.tokens.revokeUserSessions(id, 'password_change', caller.id === id ? caller.sessionId : undefined, db);
+      }
+      if (roleChanges) {
+        // Access tokens carry the role: ending the sessions means no live token keeps the old one.
+        await this.tokens.revokeUserSessions(id, 'role_change', undefined, db);
+      }
+      let emailToken: string | undefined;
+      let emailTaken = false;
+      if (newEmail !== undefined) {
+        emailTaken = (await this.users.findByEmail(newEmail, db)) !== null;
+        // The newest request wins: an earlier pending link for this account stops working.
+        emailToken = await this.tokens.issueOneTimeToken(db, id, 'email_change', this.config.auth.emailChangeTtl, {
+          replace: true,
+          newEmail,
+        });
+      }
+      return { user, emailToken, emailTaken };
+    });
+
+    const { user, emailToken, emailTaken } = result;
+    if (passwordHash !== undefined) this.mail.send(user.email, 'password_changed', lang, { name: user.name });
+    if (newEmail !== undefined && emailToken !== undefined) {
+      this.mail.send(user.email, 'email_change_notice', lang, { name: user.name, newEmail });
+      // A taken address gets no link (it could never be confirmed, and its owner did not ask for
+      // it); the caller's answer is the same either way, so the request reveals nothing.
+      if (!emailTaken) {
+        this.mail.send(newEmail, 'email_change', lang, {
+          name: user.name,
+          link: `${this.config.appUrl}/api/users/email/confirm/${emailToken}`,
+          ttl: describeDuration(this.config.auth.emailChangeTtl, lang),
+        });
+      }
+    }
+    return { user, emailChangePending: newEmail !== undefined };
+  }
+
+  /**
+   * The link sent to the new address. The address is checked again here: it may have been
+   * registered since the request (409); the unique index settles a race with a registration.
+   */
+  async confirmEmailChange(token: string): Promise<'email_changed'> {
+    return this.dataSource.transaction(async (db) => {
+      const check = await this.tokens.checkOneTimeToken(token, 'email_change', db);
+      if (check.status === 'unknown') throw new BadLinkTokenError('email_change_invalid');
+      if (check.status === 'expired') throw new BadLinkTokenError('email_change_expired');
+      const { userId, newEmail } = check.token;
+      if (!newEmail) throw new BadLinkTokenError('email_change_invalid');
+      if (check.status === 'used') {
+        // Mail scanners open links before people do: a second click still reports success.
+        const user = await this.users.getById(userId, db);
+        if (user.email === newEmail) return 'email_changed' as const;
+        throw new BadLinkTokenError('email_change_invalid');
+      }
+      const owner = await this.users.findByEmail(newEmail, db);
+      if (owner && owner.id !== userId) throw new EmailTakenError();
+      await this.users.update(userId, { email: newEmail }, db);
+      await this.tokens.markUsed(check.token.id, db);
+      return 'email_changed' as const;
+    });
+  }
+
+  /**
+   * Self or admin; a hard delete. Sessions, refresh tokens and link tokens go with the row
+   * (ON DELETE CASCADE), so the user's access tokens are refused at once, and the address is
+   * free to register again. Answers with the user as it was.
+   */
+  async remove(caller: AuthUser, id: string): Promise<User> {
+    await this.users.getForCaller(caller, id);
+    return this.dataSource.transaction(async (db) => {
+      await this.users.assertNotLastAdmin(id, 'last_admin_delete', db);
+      const user = await this.users.getForUpdate(id, db);
+      await this.users.remove(id, db);
+      return user;
+    });
+  }
+}
+
+function pickDefined<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
