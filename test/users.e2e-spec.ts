@@ -360,7 +360,7 @@ describe('user management: get, list, update, delete, roles', () => {
           .set(bearer(user))
           .send({ email: `  ${newEmail.toUpperCase()} `, current_password: PASSWORD })
           .expect(200);
-        expect(res.body.message).toBe('Update user berhasil; email baru berlaku setelah link yang dikirim ke alamat baru diklik');
+        expect(res.body.message).toBe('Update user berhasil');
         expect(res.body.data[0].email).toBe(user.email);
 
         const notice = await t.smtp.waitFor(user.email, (m) => m.subject === 'Permintaan perubahan email akun Alat Berat');

@@ -8,3 +8,4 @@ export * from './request-context';
 export * from './swagger';
 export * from './validation';
 export * from './setup';
+export * from './link-outcome';

@@ -16,10 +16,6 @@ const MESSAGES = {
   get_user_ok: ['Data user berhasil diambil', 'User retrieved'],
   list_users_ok: ['Daftar user berhasil diambil', 'Users retrieved'],
   update_ok: ['Update user berhasil', 'User updated'],
-  email_change_pending: [
-    'Update user berhasil; email baru berlaku setelah link yang dikirim ke alamat baru diklik',
-    'User updated; the new email takes effect once the link sent to it is clicked',
-  ],
   email_changed: ['Email berhasil diubah', 'Email address changed'],
   delete_ok: ['Delete user berhasil', 'User deleted'],
   forgot_ok: [

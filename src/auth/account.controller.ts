@@ -4,32 +4,18 @@ import type { Request, Response } from 'express';
 import {
   ApiEnvelopeResponse,
   ApiErrorResponses,
-  AppError,
   type AuthUser,
   CurrentUser,
-  escapeHtml,
+  linkOutcome,
   type Lang,
-  type MessageKey,
   ok,
   Public,
   RequestLang,
-  renderPage,
-  translate,
   uuidParam,
 } from '../../libs/http';
 import { toUserResponse, UserResponseDto } from '../users/dto/user-response.dto';
 import { AccountService } from './account.service';
 import { UpdateUserDto } from './dto/account.dto';
-
-// Same negotiation as the activation link in auth.controller.ts: a browser gets a page, not JSON.
-function wantsHtml(request: Request): boolean {
-  return request.accepts(['json', 'html']) === 'html';
-}
-
-function linkPage(response: Response, lang: Lang, status: number, message: MessageKey): string {
-  response.status(status).type('html');
-  return renderPage('Alat Berat', `<h1>${escapeHtml(translate(message, lang))}</h1>`, lang);
-}
 
 @ApiTags('users')
 @Controller('users')
@@ -52,7 +38,7 @@ export class AccountController {
     status: 200,
     message: 'update_ok',
     type: UserResponseDto,
-    description: '"Update user berhasil" (when an email change is pending the message says the new address needs its link clicked)',
+    description: '"Update user berhasil"; with an email change the user still shows the old address until the link is clicked',
   })
   @ApiErrorResponses({
     400: ['v_uuid', 'current_password_required', 'current_password_wrong', 'v_confirmation'],
@@ -62,7 +48,7 @@ export class AccountController {
     409: ['last_admin', 'email_taken'],
   })
   async update(@CurrentUser() caller: AuthUser, @Param('id', uuidParam('id')) id: string, @Body() dto: UpdateUserDto, @RequestLang() lang: Lang) {
-    const { user, emailChangePending } = await this.account.update(
+    const { user } = await this.account.update(
       caller,
       id,
       {
@@ -76,7 +62,7 @@ export class AccountController {
       },
       lang,
     );
-    return ok(emailChangePending ? 'email_change_pending' : 'update_ok', toUserResponse(user));
+    return ok('update_ok', toUserResponse(user));
   }
 
   @Delete(':id')
@@ -98,13 +84,7 @@ export class AccountController {
   @ApiProduces('application/json', 'text/html')
   @ApiEnvelopeResponse({ status: 200, message: 'email_changed' })
   @ApiErrorResponses({ 400: ['email_change_invalid', 'email_change_expired'], 409: ['email_taken'] })
-  async confirmEmail(@Param('token') token: string, @Req() request: Request, @Res({ passthrough: true }) response: Response, @RequestLang() lang: Lang) {
-    try {
-      const outcome = await this.account.confirmEmailChange(token);
-      return wantsHtml(request) ? linkPage(response, lang, 200, outcome) : ok(outcome, null);
-    } catch (error) {
-      if (error instanceof AppError && wantsHtml(request)) return linkPage(response, lang, error.status, error.reasons[0].key);
-      throw error;
-    }
+  confirmEmail(@Param('token') token: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    return linkOutcome(request, response, () => this.account.confirmEmailChange(token));
   }
 }

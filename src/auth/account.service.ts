@@ -46,7 +46,7 @@ export class AccountService {
    * a new email only becomes the account's once the link sent to it is clicked. Every check runs
    * before the first write, and every write runs in one transaction; mail goes out after commit.
    */
-  async update(caller: AuthUser, id: string, changes: AccountChanges, lang: Lang): Promise<{ user: User; emailChangePending: boolean }> {
+  async update(caller: AuthUser, id: string, changes: AccountChanges, lang: Lang): Promise<{ user: User }> {
     const target = await this.users.getForCaller(caller, id);
     if (changes.role !== undefined && caller.role !== 'admin') throw new ForbiddenError('role_forbidden');
 
@@ -100,7 +100,7 @@ export class AccountService {
         });
       }
     }
-    return { user, emailChangePending: newEmail !== undefined };
+    return { user };
   }
 
   /**

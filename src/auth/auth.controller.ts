@@ -4,18 +4,14 @@ import type { Request, Response } from 'express';
 import {
   ApiEnvelopeResponse,
   ApiErrorResponses,
-  AppError,
   type AuthUser,
   CurrentUser,
-  escapeHtml,
   FailureMessage,
+  linkOutcome,
   type Lang,
   ok,
   Public,
   RequestLang,
-  renderPage,
-  translate,
-  type MessageKey,
 } from '../../libs/http';
 import { toUserResponse, UserResponseDto } from '../users/dto/user-response.dto';
 import { AuthService } from './auth.service';
@@ -23,17 +19,6 @@ import { EmailDto, LoginDto, LogoutDto, RefreshDto, RegisterDto, ResetPasswordDt
 import { TOKEN_FIELDS } from './dto/token-response';
 import { AuthRateLimitGuard } from './rate-limit.guard';
 import { PasswordResetService } from './password-reset.service';
-
-/** True when the client (a browser following an email link) prefers HTML to JSON. */
-function wantsHtml(request: Request): boolean {
-  return request.accepts(['json', 'html']) === 'html';
-}
-
-/** The page a browser sees for a link outcome; JSON clients get the envelope instead. */
-function linkPage(response: Response, lang: Lang, status: number, message: MessageKey): string {
-  response.status(status).type('html');
-  return renderPage('Alat Berat', `<h1>${escapeHtml(translate(message, lang))}</h1>`, lang);
-}
 
 @ApiTags('auth')
 @Controller('users')
@@ -65,14 +50,8 @@ export class AuthController {
   @ApiProduces('application/json', 'text/html')
   @ApiEnvelopeResponse({ status: 200, message: 'activated', description: '"Akun anda telah aktif", or "Akun anda sudah aktif" on a second click' })
   @ApiErrorResponses({ 400: ['activation_invalid', 'activation_expired'] }, 'activation_failed')
-  async activate(@Param('token') token: string, @Req() request: Request, @Res({ passthrough: true }) response: Response, @RequestLang() lang: Lang) {
-    try {
-      const outcome = await this.auth.activate(token);
-      return wantsHtml(request) ? linkPage(response, lang, 200, outcome) : ok(outcome, null);
-    } catch (error) {
-      if (error instanceof AppError && wantsHtml(request)) return linkPage(response, lang, error.status, error.reasons[0].key);
-      throw error;
-    }
+  activate(@Param('token') token: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    return linkOutcome(request, response, () => this.auth.activate(token));
   }
 
   @Post('activation/resend')
@@ -165,13 +144,10 @@ export class AuthController {
   @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
   @ApiEnvelopeResponse({ status: 200, message: 'reset_ok' })
   @ApiErrorResponses({ 400: ['reset_invalid', 'reset_expired', 'v_password_min', 'v_confirmation'], 429: ['too_many_requests'] })
-  async resetPassword(@Body() dto: ResetPasswordDto, @Req() request: Request, @Res({ passthrough: true }) response: Response, @RequestLang() lang: Lang) {
-    try {
+  resetPassword(@Body() dto: ResetPasswordDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    return linkOutcome(request, response, async () => {
       await this.passwordReset.reset(dto.token, dto.password);
-      return wantsHtml(request) ? linkPage(response, lang, 200, 'reset_ok') : ok('reset_ok', null);
-    } catch (error) {
-      if (error instanceof AppError && wantsHtml(request)) return linkPage(response, lang, error.status, error.reasons[0].key);
-      throw error;
-    }
+      return 'reset_ok';
+    });
   }
 }

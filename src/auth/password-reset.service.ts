@@ -11,7 +11,7 @@ import { PasswordHasher } from '../users/password-hasher';
 import { UsersService } from '../users/users.service';
 import { BadLinkTokenError, CurrentPasswordError } from './auth.errors';
 
-/** Forgot / reset by emailed link, and the password change of a logged-in user. */
+/** Forgot / reset by emailed link, and the current-password check of a logged-in change. */
 @Injectable()
 export class PasswordResetService {
   constructor(
@@ -60,20 +60,6 @@ export class PasswordResetService {
     if (!user || !(await this.hasher.verify(currentPassword, user.passwordHash))) {
       throw new CurrentPasswordError('current_password_wrong');
     }
-  }
-
-  /**
-   * Sets a new password, ends every session of the user but `keepSessionId`, and sends a
-   * notice to the account's address.
-   */
-  async changePassword(userId: string, password: string, keepSessionId: string | undefined, lang: Lang): Promise<void> {
-    const passwordHash = await this.hasher.hash(password);
-    const user = await this.dataSource.transaction(async (db) => {
-      await this.users.setPasswordHash(userId, passwordHash, db);
-      await this.tokens.revokeUserSessions(userId, 'password_change', keepSessionId, db);
-      return this.users.getById(userId, db);
-    });
-    this.mail.send(user.email, 'password_changed', lang, { name: user.name });
   }
 
   renderForm(token: string, lang: Lang): string {

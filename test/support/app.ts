@@ -72,11 +72,16 @@ export const PASSWORD = 'rahasia123';
 export async function registerActiveUser(t: TestApp, overrides: Record<string, unknown> = {}) {
   const email = (overrides.email as string) ?? uniqueEmail();
   const password = (overrides.password as string) ?? PASSWORD;
+  const mailsBefore = t.smtp.mails.length;
   const register = await t.http
     .post('/api/users')
     .send({ name: 'Wanto', email, password, confirmation: password, ...overrides })
     .expect(201);
-  const mail = await t.smtp.waitFor(email, (m) => m.subject.includes('ktivasi') || m.subject.includes('Activate'));
+  // Only a mail sent after this registration: the address may have been registered (and deleted) before.
+  const mail = await t.smtp.waitFor(
+    email,
+    (m) => t.smtp.mails.indexOf(m) >= mailsBefore && (m.subject.includes('ktivasi') || m.subject.includes('Activate')),
+  );
   const link = new URL(mail.link!);
   await t.http.get(link.pathname).expect(200);
   const login = await t.http.post('/api/users/login').send({ email, password }).expect(200);
