@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { createApp, createLogger } from './app.factory';
+import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/config';
 import { resolveDatabase } from './database/database-url';
 
@@ -15,11 +15,9 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config);
-  Logger.overrideLogger(logger);
   const log = new Logger('Bootstrap');
   const database = await resolveDatabase(config, (line) => log.log(line));
-  const app = await createApp(config, database.url, logger);
+  const app = await createApp(config, database.url);
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

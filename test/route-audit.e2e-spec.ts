@@ -34,12 +34,16 @@ interface RegisteredRoute {
 function expressRoutes(t: TestApp): RegisteredRoute[] {
   const express = t.app.getHttpAdapter().getInstance();
   const stack: { route?: { path: string; methods: Record<string, boolean> } }[] = (express.router ?? express._router).stack;
+  const seen = new Set<string>();
   return stack.flatMap((layer) => {
-    if (!layer.route) return [];
+    // Wildcard layers are middleware (request logging) passing requests on, not endpoints.
+    if (!layer.route || layer.route.path.includes('*')) return [];
     const methods = Object.keys(layer.route.methods);
     // A layer answering every method (Nest's pass-through for a path excluded from the prefix) is probed once.
     const probed = methods.length > 10 ? ['post'] : methods;
-    return probed.map((method) => ({ method: method.toUpperCase(), path: layer.route!.path }));
+    return probed
+      .map((method) => ({ method: method.toUpperCase(), path: layer.route!.path }))
+      .filter((route) => !seen.has(`${route.method} ${route.path}`) && seen.add(`${route.method} ${route.path}`));
   });
 }
 

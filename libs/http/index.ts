@@ -9,3 +9,4 @@ export * from './swagger';
 export * from './validation';
 export * from './setup';
 export * from './link-outcome';
+export * from './logging';

@@ -5,6 +5,8 @@ export interface AppConfig {
   port: number;
   appUrl: string;
   logLevel: LogLevel;
+  /** Human-readable log lines: a developer's terminal. JSON lines otherwise (production, pipes). */
+  logPretty: boolean;
   /** Express "trust proxy" value; false unless TRUST_PROXY is set. */
   trustProxy: boolean | number | string;
   dataDir: string;
@@ -122,6 +124,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port,
     appUrl,
     logLevel: logLevel as LogLevel,
+    logPretty: nodeEnv !== 'production' && process.stdout.isTTY === true,
     trustProxy,
     dataDir,
     database: { url: databaseUrl },

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { inject } from 'vitest';
-import { createApp, createLogger } from '../../src/app.factory';
+import { createApp } from '../../src/app.factory';
 import { loadConfig, type AppConfig } from '../../src/config/config';
 import { MailService } from '../../src/mail/mail.service';
 import { TestSmtpServer } from './smtp';
@@ -40,7 +40,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     LOG_LEVEL: 'error',
     ...env,
   });
-  const app = await createApp(config, config.database.url ?? inject('databaseUrl'), createLogger(config));
+  const app = await createApp(config, config.database.url ?? inject('databaseUrl'));
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   const mail = app.get(MailService);
