@@ -27,7 +27,9 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: keys.publicKeyPem,
+      // A KeyObject rather than the PEM string: jsonwebtoken would parse the PEM on every request.
+      // (jsonwebtoken accepts a KeyObject; passport-jwt's types only name string | Buffer.)
+      secretOrKeyProvider: (_request, _token, done) => done(null, keys.publicKey as unknown as Buffer),
       algorithms: [ACCESS_TOKEN_ALGORITHM],
       issuer: config.auth.issuer,
       audience: config.auth.audience,
