@@ -18,6 +18,9 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     synchronize: false,
+    // The migrations own the schema (ids default to the built-in gen_random_uuid()); TypeORM need
+    // not try CREATE EXTENSION "uuid-ossp" at every start, which needs rights a managed database may not give.
+    installExtensions: false,
     extra: { max: 20, connectionTimeoutMillis: 5000 },
   };
 }
