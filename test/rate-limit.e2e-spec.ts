@@ -208,3 +208,18 @@ describe.skipIf(!redisAvailable)('limits shared through Redis (REDIS_URL)', () =
     expect(redis.status).toBe('end');
   });
 });
+
+describe('REDIS_URL set but Redis unreachable', () => {
+  it('answers the rate-limited routes 503 in the envelope (never 500), and the others normally', async () => {
+    const { freePort } = await import('../src/database/embedded-postgres');
+    const t = await startTestApp({ REDIS_URL: `redis://127.0.0.1:${await freePort()}`, RATE_LIMIT_PER_MINUTE: '5' });
+    try {
+      const res = await t.http.post('/api/users/login').send({ email: uniqueEmail(), password: PASSWORD });
+      expect(res.status).toBe(503);
+      expect(res.body).toEqual({ error: ['Layanan sementara tidak tersedia, coba lagi nanti'], message: 'Login gagal', data: null });
+      await t.http.get('/api/health').expect(200);
+    } finally {
+      await t.close();
+    }
+  });
+});

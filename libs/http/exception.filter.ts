@@ -72,6 +72,10 @@ export class EnvelopeExceptionFilter implements ExceptionFilter {
       this.logger.error(`database unavailable [request ${requestContext(request).requestId}]: ${String(exception)}`);
       return { status: HttpStatus.SERVICE_UNAVAILABLE, reasons: [{ key: 'database_unavailable' }] };
     }
+    if (this.isRedisDown(exception)) {
+      this.logger.error(`shared counter store unavailable [request ${requestContext(request).requestId}]: ${String(exception)}`);
+      return { status: HttpStatus.SERVICE_UNAVAILABLE, reasons: [{ key: 'service_unavailable' }] };
+    }
     this.logger.error(
       `unexpected error on ${request.method} ${request.originalUrl} [request ${requestContext(request).requestId}]`,
       exception instanceof Error ? exception.stack : String(exception),
@@ -109,6 +113,12 @@ export class EnvelopeExceptionFilter implements ExceptionFilter {
       return { status: HttpStatus.CONFLICT, reasons: [{ key: constraint.includes('email') ? 'email_taken' : 'v_invalid', params: { field: 'request' } }] };
     }
     return undefined;
+  }
+
+  /** ioredis gives up on a command while Redis (REDIS_URL, the rate-limit counters) is away. */
+  private isRedisDown(exception: unknown): boolean {
+    const error = exception as { name?: string; message?: string } | null;
+    return error?.name === 'MaxRetriesPerRequestError' || /^(Connection is closed|Stream isn't writeable)/.test(error?.message ?? '');
   }
 
   private isDatabaseDown(exception: unknown): boolean {

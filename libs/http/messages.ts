@@ -61,6 +61,7 @@ const MESSAGES = {
   ],
   internal: ['Terjadi kesalahan pada server', 'Internal server error'],
   database_unavailable: ['Database tidak tersedia', 'Database unavailable'],
+  service_unavailable: ['Layanan sementara tidak tersedia, coba lagi nanti', 'Service temporarily unavailable, try again later'],
   current_password_required: ['Password saat ini harus diisi', 'Current password is required'],
   current_password_wrong: ['Password saat ini salah', 'Current password is incorrect'],
   confirmation_required: ['Konfirmasi password harus diisi', 'Password confirmation is required'],
