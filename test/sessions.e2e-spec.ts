@@ -235,6 +235,32 @@ describe('sessions: refresh, logout, forgot and reset', () => {
       expect(reused.text).toContain('Token reset password tidak valid');
     });
 
+    it('shows a browser posting the form a page when the form is wrong, not JSON', async () => {
+      const user = await registerActiveUser(t);
+      const token = (await resetLink(user.email, t.smtp.mails.length)).searchParams.get('token')!;
+      const mismatch = await t.http
+        .post('/api/users/password/reset')
+        .type('form')
+        .set('Accept', 'text/html,application/xhtml+xml,*/*;q=0.8')
+        .send({ token, password: NEW_PASSWORD, confirmation: 'something-else' })
+        .expect(400);
+      expect(mismatch.headers['content-type']).toMatch(/^text\/html/);
+      expect(mismatch.text).toContain('Konfirmasi password tidak sama dengan password');
+      // The same mistake from a JSON client is the envelope.
+      const json = await t.http.post('/api/users/password/reset').send({ token, password: NEW_PASSWORD, confirmation: 'x' }).expect(400);
+      expect(json.body).toEqual({ error: ['Konfirmasi password tidak sama dengan password'], message: 'Proses gagal', data: null });
+    });
+
+    it('activates an account that was never activated: the reset link proves the mailbox', async () => {
+      const email = uniqueEmail();
+      await t.http.post('/api/users').send({ name: 'Hana', email, password: PASSWORD, confirmation: PASSWORD }).expect(201);
+      await t.http.post('/api/users/login').send({ email, password: PASSWORD }).expect(403);
+      const token = (await resetLink(email, t.smtp.mails.length)).searchParams.get('token')!;
+      await t.http.post('/api/users/password/reset').send({ token, password: NEW_PASSWORD, confirmation: NEW_PASSWORD }).expect(200);
+      const login = await t.http.post('/api/users/login').send({ email, password: NEW_PASSWORD }).expect(200);
+      expect(login.body.data[0].is_active).toBe(true);
+    });
+
     it('binds tokens to their purpose: an activation token cannot reset, a reset token cannot activate', async () => {
       const email = uniqueEmail();
       await t.http.post('/api/users').send({ name: 'Gita', email, password: PASSWORD, confirmation: PASSWORD }).expect(201);

@@ -5,6 +5,7 @@ import { languageOf, type Lang, type MessageKey } from './messages';
 export const IS_PUBLIC = 'http:public';
 export const ROLES = 'http:roles';
 export const FAILURE_MESSAGE = 'http:failure-message';
+export const LINK_PAGE = 'http:link-page';
 
 /** The route needs no access token. Every other route does. */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
@@ -14,6 +15,12 @@ export const Roles = (...roles: string[]) => SetMetadata(ROLES, roles);
 
 /** The envelope's `message` when this route fails (default "Proses gagal"). */
 export const FailureMessage = (key: MessageKey) => SetMetadata(FAILURE_MESSAGE, key);
+
+/**
+ * A route people reach from an email link (or its form): a browser gets a small HTML page with
+ * the outcome, success or failure, instead of JSON. JSON clients still get the envelope.
+ */
+export const LinkPage = () => SetMetadata(LINK_PAGE, true);
 
 /** What the access-token guard attaches to the request. */
 export interface AuthUser {

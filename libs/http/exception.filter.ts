@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { AppError } from './app-error';
 import type { Envelope } from './envelope';
 import { languageOf, MessageKey, MessageRef, translate } from './messages';
+import { linkPageHtml, prefersHtml } from './link-outcome';
 import { requestContext } from './request-context';
 
 const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08000', '08001', '08003', '08006']);
@@ -43,14 +44,19 @@ export class EnvelopeExceptionFilter implements ExceptionFilter {
     const rendered = this.render(exception, request);
     if (response.headersSent) return;
 
+    for (const [name, value] of Object.entries(rendered.headers ?? {})) response.setHeader(name, value);
+    const context = requestContext(request);
+    if (context.linkPage && prefersHtml(request)) {
+      response.status(rendered.status).type('html').send(linkPageHtml(request, rendered.reasons[0].key));
+      return;
+    }
     const lang = languageOf(request.headers['accept-language']);
-    const summary = rendered.summary ?? requestContext(request).failureMessage ?? 'process_failed';
+    const summary = rendered.summary ?? context.failureMessage ?? 'process_failed';
     const body: Envelope = {
       error: rendered.reasons.map((reason) => translate(reason, lang)),
       message: translate(summary, lang),
       data: rendered.data ?? null,
     };
-    for (const [name, value] of Object.entries(rendered.headers ?? {})) response.setHeader(name, value);
     response.status(rendered.status).json(body);
   }
 

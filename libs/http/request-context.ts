@@ -2,12 +2,14 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { FAILURE_MESSAGE } from './decorators';
+import { FAILURE_MESSAGE, LINK_PAGE } from './decorators';
 import type { MessageKey } from './messages';
 
 export interface RequestContext {
   requestId: string;
   failureMessage?: MessageKey;
+  /** The route is a @LinkPage: a browser gets its failures as an HTML page. */
+  linkPage?: boolean;
 }
 
 const CONTEXT = Symbol('request-context');
@@ -31,20 +33,19 @@ export function requestIdMiddleware(req: Request, res: Response, next: NextFunct
 }
 
 /**
- * Runs before every other guard (registered with useGlobalGuards) and records the route's
- * @FailureMessage, so the exception filter can name the failed operation even when a later
- * guard is what threw.
+ * Runs before every other guard (registered with useGlobalGuards) and records what the route
+ * declares about its failures (@FailureMessage, @LinkPage), so the exception filter can render
+ * them even when a later guard or the validation pipe is what threw.
  */
 @Injectable()
-export class FailureMessageGuard implements CanActivate {
+export class RouteContextGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const key = this.reflector.getAllAndOverride<MessageKey | undefined>(FAILURE_MESSAGE, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (key) requestContext(context.switchToHttp().getRequest<Request>()).failureMessage = key;
+    const targets = [context.getHandler(), context.getClass()];
+    const routeContext = requestContext(context.switchToHttp().getRequest<Request>());
+    routeContext.failureMessage = this.reflector.getAllAndOverride<MessageKey | undefined>(FAILURE_MESSAGE, targets);
+    routeContext.linkPage = this.reflector.getAllAndOverride<boolean | undefined>(LINK_PAGE, targets) === true;
     return true;
   }
 }

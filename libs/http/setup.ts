@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { EnvelopeInterceptor } from './envelope';
 import { EnvelopeExceptionFilter } from './exception.filter';
-import { FailureMessageGuard, requestIdMiddleware } from './request-context';
+import { RouteContextGuard, requestIdMiddleware } from './request-context';
 import { createValidationPipe } from './validation';
 
 export interface HttpSetupOptions {
@@ -35,5 +35,5 @@ export function configureHttp(app: INestApplication, options: HttpSetupOptions):
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new EnvelopeExceptionFilter());
   app.useGlobalInterceptors(new EnvelopeInterceptor());
-  app.useGlobalGuards(new FailureMessageGuard(app.get(Reflector)));
+  app.useGlobalGuards(new RouteContextGuard(app.get(Reflector)));
 }

@@ -7,6 +7,7 @@ import {
   type AuthUser,
   CurrentUser,
   linkOutcome,
+  LinkPage,
   type Lang,
   ok,
   Public,
@@ -80,11 +81,12 @@ export class AccountController {
 
   @Get('email/confirm/:token')
   @Public()
+  @LinkPage()
   @ApiOperation({ summary: 'Confirm a new email address (the link sent to it); browsers get a small HTML page' })
   @ApiProduces('application/json', 'text/html')
   @ApiEnvelopeResponse({ status: 200, message: 'email_changed' })
   @ApiErrorResponses({ 400: ['email_change_invalid', 'email_change_expired'], 409: ['email_taken'] })
-  confirmEmail(@Param('token') token: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    return linkOutcome(request, response, () => this.account.confirmEmailChange(token));
+  async confirmEmail(@Param('token') token: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    return linkOutcome(request, response, await this.account.confirmEmailChange(token));
   }
 }

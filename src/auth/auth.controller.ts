@@ -8,6 +8,7 @@ import {
   CurrentUser,
   FailureMessage,
   linkOutcome,
+  LinkPage,
   type Lang,
   ok,
   Public,
@@ -45,13 +46,14 @@ export class AuthController {
 
   @Get('activate/:token')
   @Public()
+  @LinkPage()
   @FailureMessage('activation_failed')
   @ApiOperation({ summary: 'Activate an account (the link in the email); browsers get a small HTML page' })
   @ApiProduces('application/json', 'text/html')
   @ApiEnvelopeResponse({ status: 200, message: 'activated', description: '"Akun anda telah aktif", or "Akun anda sudah aktif" on a second click' })
   @ApiErrorResponses({ 400: ['activation_invalid', 'activation_expired'] }, 'activation_failed')
-  activate(@Param('token') token: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    return linkOutcome(request, response, () => this.auth.activate(token));
+  async activate(@Param('token') token: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    return linkOutcome(request, response, await this.auth.activate(token));
   }
 
   @Post('activation/resend')
@@ -138,16 +140,15 @@ export class AuthController {
 
   @Post('password/reset')
   @Public()
+  @LinkPage()
   @HttpCode(200)
   @UseGuards(AuthRateLimitGuard)
   @ApiOperation({ summary: 'Set a new password with the token from the reset link; ends every session' })
   @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
   @ApiEnvelopeResponse({ status: 200, message: 'reset_ok' })
   @ApiErrorResponses({ 400: ['reset_invalid', 'reset_expired', 'v_password_min', 'v_confirmation'], 429: ['too_many_requests'] })
-  resetPassword(@Body() dto: ResetPasswordDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    return linkOutcome(request, response, async () => {
-      await this.passwordReset.reset(dto.token, dto.password);
-      return 'reset_ok';
-    });
+  async resetPassword(@Body() dto: ResetPasswordDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    await this.passwordReset.reset(dto.token, dto.password);
+    return linkOutcome(request, response, 'reset_ok');
   }
 }

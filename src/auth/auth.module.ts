@@ -52,7 +52,8 @@ import { ACCESS_TOKEN_ALGORITHM, SIGNING_KEYS, SigningKeysModule, type SigningKe
       imports: [RedisModule],
       inject: [APP_CONFIG, REDIS],
       useFactory: (config: AppConfig, redis: Redis | null) => ({
-        throttlers: [{ name: 'auth', ttl: 60_000, limit: Math.max(1, config.rateLimit.perMinute) }],
+        // Named "default" so the headers are the plain X-RateLimit-* and Retry-After (no "-auth" suffix).
+        throttlers: [{ name: 'default', ttl: 60_000, limit: Math.max(1, config.rateLimit.perMinute) }],
         skipIf: () => config.rateLimit.perMinute === 0,
         // Several instances behind one balancer share their counters through REDIS_URL.
         storage: redis ? new ThrottlerStorageRedisService(redis) : undefined,

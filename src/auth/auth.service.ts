@@ -93,7 +93,7 @@ export class AuthService {
     const user = await this.users.findWithPasswordHash({ email });
     const valid = user ? await this.hasher.verify(password, user.passwordHash) : await this.hasher.verifyAgainstNothing(password);
     if (!user || !valid) throw new InvalidCredentialsError();
-    await this.loginFailures.succeeded(email);
+    await this.loginFailures.clear(email);
     if (!user.isActive) throw new AccountNotActivatedError();
     const { session, refreshToken } = await this.tokens.createSession(user.id, this.config.auth.refreshTtl);
     return { user, tokens: await this.tokenPair(user, session.id, refreshToken) };

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { TooManyRequestsError } from '../../libs/http';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
@@ -58,8 +59,9 @@ export class LoginFailures {
     @Inject(WINDOW_COUNTER) private readonly counter: WindowCounter,
   ) {}
 
+  /** Hashed: the counter store (Redis, perhaps shared) never holds the addresses people typed. */
   private key(email: string) {
-    return `login-failures:${email.toLowerCase()}`;
+    return `login-failures:${createHash('sha256').update(email.trim().toLowerCase()).digest('base64url')}`;
   }
 
   /** Counts this attempt; throws 429 when it is past the limit. */
@@ -70,8 +72,8 @@ export class LoginFailures {
     if (count > limit) throw new TooManyRequestsError(secondsLeft, 'too_many_login_failures');
   }
 
-  /** The password was right: the attempts so far were not an attack on this account. */
-  async succeeded(email: string): Promise<void> {
+  /** The right password, or a completed reset: the attempts so far no longer count. */
+  async clear(email: string): Promise<void> {
     if (this.config.rateLimit.loginFailuresLimit === 0) return;
     await this.counter.delete(this.key(email));
   }

@@ -10,6 +10,7 @@ import { TokensService } from '../tokens/tokens.service';
 import { PasswordHasher } from '../users/password-hasher';
 import { UsersService } from '../users/users.service';
 import { BadLinkTokenError, CurrentPasswordError } from './auth.errors';
+import { LoginFailures } from './login-failures';
 
 /** Forgot / reset by emailed link, and the current-password check of a logged-in change. */
 @Injectable()
@@ -21,6 +22,7 @@ export class PasswordResetService {
     private readonly tokens: TokensService,
     private readonly mail: MailService,
     private readonly hasher: PasswordHasher,
+    private readonly loginFailures: LoginFailures,
   ) {}
 
   /** Same answer for every address; an existing user gets a single-use link (older ones die). */
@@ -40,17 +42,25 @@ export class PasswordResetService {
     });
   }
 
-  /** New password, token spent and every session ended, in one transaction. */
+  /**
+   * New password, token spent and every session ended, in one transaction. The link proves the
+   * person reads that mailbox, so an account not yet activated becomes active, and the account's
+   * failed-login lock is lifted: the owner can log in straight away.
+   */
   async reset(token: string, password: string): Promise<void> {
     const passwordHash = await this.hasher.hash(password);
-    await this.dataSource.transaction(async (db) => {
+    const email = await this.dataSource.transaction(async (db) => {
       const check = await this.tokens.checkOneTimeToken(token, 'password_reset', db);
       if (check.status === 'expired') throw new BadLinkTokenError('reset_expired');
       if (check.status !== 'valid') throw new BadLinkTokenError('reset_invalid');
-      await this.users.setPasswordHash(check.token.userId, passwordHash, db);
+      const { userId } = check.token;
+      await this.users.setPasswordHash(userId, passwordHash, db);
+      await this.users.activate(userId, db);
       await this.tokens.markUsed(check.token.id, db);
-      await this.tokens.revokeUserSessions(check.token.userId, 'password_reset', undefined, db);
+      await this.tokens.revokeUserSessions(userId, 'password_reset', undefined, db);
+      return (await this.users.getById(userId, db)).email;
     });
+    await this.loginFailures.clear(email);
   }
 
   /** Checks the current password of a user; missing or wrong is a 400. */
