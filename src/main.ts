@@ -5,16 +5,7 @@ import { ConfigError, loadConfig } from './config/config';
 import { resolveDatabase } from './database/database-url';
 
 async function bootstrap(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfig();
   const log = new Logger('Bootstrap');
   const database = await resolveDatabase(config, (line) => log.log(line));
   const app = await createApp(config, database.url);
@@ -34,6 +25,7 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error) => {
-  console.error(error);
+  // A configuration problem is the operator's to fix: say what it is, without a stack trace.
+  console.error(error instanceof ConfigError ? error.message : error);
   process.exit(1);
 });

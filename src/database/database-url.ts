@@ -1,8 +1,21 @@
-import type { AppConfig } from '../config/config';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres';
+import { type AppConfig, ConfigError } from '../config/config';
+import type { EmbeddedDatabase } from './embedded-postgres';
 
-/** DATABASE_URL when set; otherwise the embedded PostgreSQL under the data directory. */
+/**
+ * DATABASE_URL when set; otherwise the embedded PostgreSQL under the data directory. The
+ * embedded server is a development dependency, loaded only here, so a production install
+ * (npm ci --omit=dev, the Docker image) does not carry its 60 MB of binaries.
+ */
 export async function resolveDatabase(config: AppConfig, log: (line: string) => void): Promise<EmbeddedDatabase> {
   if (config.database.url) return { url: config.database.url, stop: async () => undefined };
-  return startEmbeddedPostgres(config.dataDir, log);
+  let embedded: typeof import('./embedded-postgres.js');
+  try {
+    embedded = await import('./embedded-postgres.js');
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'MODULE_NOT_FOUND' && (error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new ConfigError([
+      'DATABASE_URL is unset and the embedded PostgreSQL (a development dependency) is not installed: set DATABASE_URL, or run npm ci with dev dependencies',
+    ]);
+  }
+  return embedded.startEmbeddedPostgres(config.dataDir, log);
 }
