@@ -50,9 +50,6 @@ export class UsersRepository {
     await this.repo(manager).delete({ id });
   }
 
-  countAdmins(manager?: EntityManager): Promise<number> {
-    return this.repo(manager).countBy({ role: 'admin' });
-  }
 
   /**
    * Locks every admin row (FOR UPDATE, in id order so two lockers never deadlock) and returns

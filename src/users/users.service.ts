@@ -97,10 +97,6 @@ export class UsersService {
     await this.users.remove(id, manager);
   }
 
-  countAdmins(manager?: EntityManager): Promise<number> {
-    return this.users.countAdmins(manager);
-  }
-
   /**
    * Refuses to take away the last admin. Call it first in the transaction, before any other
    * user row is locked: it locks every admin row, so concurrent demotions and deletions queue
