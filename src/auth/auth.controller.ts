@@ -63,8 +63,8 @@ export class AuthController {
   @ApiOperation({ summary: 'Send a fresh activation link (same answer whether or not the email exists)' })
   @ApiEnvelopeResponse({ status: 202, message: 'activation_resent' })
   @ApiErrorResponses({ 400: ['v_required', 'v_email'], 429: ['too_many_requests'] })
-  async resendActivation(@Body() dto: EmailDto, @RequestLang() lang: Lang) {
-    await this.auth.resendActivation(dto.email, lang);
+  resendActivation(@Body() dto: EmailDto, @RequestLang() lang: Lang) {
+    this.auth.resendActivation(dto.email, lang);
     return ok('activation_resent', null);
   }
 
@@ -123,8 +123,8 @@ export class AuthController {
   @ApiOperation({ summary: 'Email a password reset link (same answer whether or not the email exists)' })
   @ApiEnvelopeResponse({ status: 202, message: 'forgot_ok' })
   @ApiErrorResponses({ 400: ['v_required', 'v_email'], 429: ['too_many_requests'] })
-  async forgotPassword(@Body() dto: EmailDto, @RequestLang() lang: Lang) {
-    await this.passwordReset.requestReset(dto.email, lang);
+  forgotPassword(@Body() dto: EmailDto, @RequestLang() lang: Lang) {
+    this.passwordReset.requestReset(dto.email, lang);
     return ok('forgot_ok', null);
   }
 

@@ -66,14 +66,19 @@ export class AuthService {
     });
   }
 
-  /** Same answer whatever the address; an inactive account gets a fresh link, older ones die. */
-  async resendActivation(email: string, lang: Lang): Promise<void> {
-    const user = await this.users.findByEmail(email);
-    if (!user || user.isActive) return;
-    const token = await this.tokens.issueOneTimeToken(undefined, user.id, 'activation', this.config.auth.activationTtl, {
-      replace: true,
+  /**
+   * Same answer, in the same time, whatever the address: the lookup runs after the response. An
+   * inactive account gets a fresh link, and older ones stop working.
+   */
+  resendActivation(email: string, lang: Lang): void {
+    this.mail.later('activation resend', async () => {
+      const user = await this.users.findByEmail(email);
+      if (!user || user.isActive) return;
+      const token = await this.tokens.issueOneTimeToken(undefined, user.id, 'activation', this.config.auth.activationTtl, {
+        replace: true,
+      });
+      this.sendActivation(user, token, lang);
     });
-    this.sendActivation(user, token, lang);
   }
 
   private sendActivation(user: User, token: string, lang: Lang): void {

@@ -25,20 +25,25 @@ export class PasswordResetService {
     private readonly loginFailures: LoginFailures,
   ) {}
 
-  /** Same answer for every address; an existing user gets a single-use link (older ones die). */
-  async requestReset(email: string, lang: Lang): Promise<void> {
-    const user = await this.users.findByEmail(email);
-    if (!user) return;
-    const token = await this.tokens.issueOneTimeToken(undefined, user.id, 'password_reset', this.config.auth.passwordResetTtl, {
-      replace: true,
-    });
-    // Built from configuration only: a Host or X-Forwarded-Host header never shapes this link.
-    const base = this.config.auth.passwordResetUrl ?? `${this.config.appUrl}/api/users/password/reset`;
-    const link = `${base}${base.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
-    this.mail.send(user.email, 'password_reset', lang, {
-      name: user.name,
-      link,
-      ttl: describeDuration(this.config.auth.passwordResetTtl, lang),
+  /**
+   * Same answer, in the same time, for every address: the lookup runs after the response. An
+   * existing user gets a single-use link, and older ones stop working.
+   */
+  requestReset(email: string, lang: Lang): void {
+    this.mail.later('password reset request', async () => {
+      const user = await this.users.findByEmail(email);
+      if (!user) return;
+      const token = await this.tokens.issueOneTimeToken(undefined, user.id, 'password_reset', this.config.auth.passwordResetTtl, {
+        replace: true,
+      });
+      // Built from configuration only: a Host or X-Forwarded-Host header never shapes this link.
+      const base = this.config.auth.passwordResetUrl ?? `${this.config.appUrl}/api/users/password/reset`;
+      const link = `${base}${base.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
+      this.mail.send(user.email, 'password_reset', lang, {
+        name: user.name,
+        link,
+        ttl: describeDuration(this.config.auth.passwordResetTtl, lang),
+      });
     });
   }
 

@@ -28,11 +28,28 @@ export class MailService implements OnModuleDestroy {
 
   /** Queues one mail; returns at once. */
   send(to: string, template: TemplateId, lang: Lang, vars: Record<string, string>): void {
-    const delivery = this.deliver(to, template, lang, vars).finally(() => this.pending.delete(delivery));
-    this.pending.add(delivery);
+    this.track(this.deliver(to, template, lang, vars));
   }
 
-  /** Resolves once every queued mail has been handed over (or failed). */
+  /**
+   * Runs work that may end in a mail after the response has gone: "send a link if this address
+   * has an account". The answer then costs the same whether or not it has one, so its timing
+   * reveals nothing. A failure is logged; the client was told 202 either way.
+   */
+  later(description: string, task: () => Promise<void>): void {
+    this.track(
+      task().catch((error: unknown) =>
+        this.logger.error(`${description} failed: ${error instanceof Error ? error.message : String(error)}`),
+      ),
+    );
+  }
+
+  private track(work: Promise<void>): void {
+    const tracked = work.finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+  }
+
+  /** Resolves once every queued task and mail has been handed over (or failed). */
   async idle(): Promise<void> {
     while (this.pending.size) await Promise.all([...this.pending]);
   }
