@@ -110,15 +110,18 @@ export class EnvelopeExceptionFilter implements ExceptionFilter {
     }
   }
 
-  /** A unique index answers a race the service's own checks lost: 409, never 500. */
+  /**
+   * A unique index is where uniqueness is decided (two simultaneous registrations of one email
+   * race here, not in a look-up): its violation is a 409, never a 500.
+   */
   private constraintError(exception: unknown): Rendered | undefined {
     const error = exception as { driverError?: { code?: string; constraint?: string }; code?: string } | null;
-    const code = error?.driverError?.code ?? error?.code;
+    if ((error?.driverError?.code ?? error?.code) !== '23505') return undefined;
     const constraint = error?.driverError?.constraint ?? '';
-    if (code === '23505') {
-      return { status: HttpStatus.CONFLICT, reasons: [{ key: constraint.includes('email') ? 'email_taken' : 'v_invalid', params: { field: 'request' } }] };
-    }
-    return undefined;
+    return {
+      status: HttpStatus.CONFLICT,
+      reasons: [constraint.includes('email') ? { key: 'email_taken' } : { key: 'v_invalid', params: { field: 'request' } }],
+    };
   }
 
   /** ioredis gives up on a command while Redis (REDIS_URL, the rate-limit counters) is away. */

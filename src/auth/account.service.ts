@@ -9,7 +9,6 @@ import { describeDuration } from '../mail/templates';
 import { TokensService } from '../tokens/tokens.service';
 import { PasswordHasher } from '../users/password-hasher';
 import type { Gender, Role, User } from '../users/user.entity';
-import { EmailTakenError } from '../users/users.errors';
 import { UsersService } from '../users/users.service';
 import { BadLinkTokenError } from './auth.errors';
 import { PasswordResetService } from './password-reset.service';
@@ -104,8 +103,8 @@ export class AccountService {
   }
 
   /**
-   * The link sent to the new address. The address is checked again here: it may have been
-   * registered since the request (409); the unique index settles a race with a registration.
+   * The link sent to the new address. The address may have been registered since the request;
+   * then the unique index refuses it (409) and the old address stays.
    */
   async confirmEmailChange(token: string): Promise<'email_changed'> {
     return this.dataSource.transaction(async (db) => {
@@ -120,8 +119,7 @@ export class AccountService {
         if (user.email === newEmail) return 'email_changed' as const;
         throw new BadLinkTokenError('email_change_invalid');
       }
-      const owner = await this.users.findByEmail(newEmail, db);
-      if (owner && owner.id !== userId) throw new EmailTakenError();
+      // Taken since the request? The unique index refuses the update: 409 "Email sudah terdaftar".
       await this.users.update(userId, { email: newEmail }, db);
       await this.tokens.markUsed(check.token.id, db);
       return 'email_changed' as const;

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager, QueryFailedError } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { type AuthUser, ForbiddenError } from '../../libs/http';
 import type { Gender, Role, User } from './user.entity';
-import { EmailTakenError, LastAdminError, UserNotFoundError } from './users.errors';
+import { LastAdminError, UserNotFoundError } from './users.errors';
 import { UserListQuery, UsersRepository } from './users.repository';
 
 /** A larger `limit` is clamped to this, not refused. */
@@ -25,23 +25,17 @@ export interface NewUser {
   isActive?: boolean;
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof QueryFailedError && (error.driverError as { code?: string } | undefined)?.code === '23505';
-}
-
 @Injectable()
 export class UsersService {
   constructor(private readonly users: UsersRepository) {}
 
-  /** Inserts a user; the unique index on lower(email) decides races (one wins, the other 409). */
-  async create(input: NewUser, manager?: EntityManager): Promise<User> {
-    if (await this.users.findByEmail(input.email, manager)) throw new EmailTakenError();
-    try {
-      return await this.users.insert({ ...input, role: input.role ?? 'customer', isActive: input.isActive ?? false }, manager);
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new EmailTakenError();
-      throw error;
-    }
+  /**
+   * Inserts a user. No look-up first: the unique index on lower(email) decides, also between
+   * simultaneous registrations, and the exception filter answers its violation with 409
+   * "Email sudah terdaftar".
+   */
+  create(input: NewUser, manager?: EntityManager): Promise<User> {
+    return this.users.insert({ ...input, role: input.role ?? 'customer', isActive: input.isActive ?? false }, manager);
   }
 
   async getById(id: string, manager?: EntityManager): Promise<User> {
@@ -82,14 +76,9 @@ export class UsersService {
     await this.users.update(id, { passwordHash }, manager);
   }
 
-  /** Applies profile changes; an email taken meanwhile (unique index) is a 409. */
+  /** Applies profile changes; an email taken meanwhile is the unique index's 409 (see create). */
   async update(id: string, changes: Partial<Pick<User, 'name' | 'email' | 'noTlp' | 'gender' | 'role'>>, manager?: EntityManager): Promise<User> {
-    try {
-      if (Object.keys(changes).length) await this.users.update(id, changes, manager);
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new EmailTakenError();
-      throw error;
-    }
+    if (Object.keys(changes).length) await this.users.update(id, changes, manager);
     return this.getById(id, manager);
   }
 
