@@ -1,4 +1,6 @@
+import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { DataSource } from 'typeorm';
+import { SIGNING_KEYS } from '../src/auth/signing-keys';
 import { PASSWORD, registerActiveUser, startTestApp, uniqueEmail, type TestApp } from './support/app';
 
 const USER_FIELDS = ['created_at', 'email', 'gender', 'id', 'is_active', 'name', 'no_tlp', 'role', 'updated_at'];
@@ -167,5 +169,18 @@ describe('register → activation email → login → profile', () => {
     const unsigned = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from('{"sub":"x","typ":"access"}').toString('base64url')}.`;
     await t.http.get('/api/users/me').set('Authorization', `Bearer ${unsigned}`).expect(401);
     await t.http.get('/api/users/me?access_token=whatever').expect(401);
+
+    // The cases that could only fail if the checks were missing: a real token in the URL, the right
+    // claims signed by another ES256 key, and HS256 "signed" with our public key as the secret.
+    const user = await registerActiveUser(t);
+    await t.http.get('/api/users/me').set('Authorization', `Bearer ${user.accessToken}`).expect(200);
+    await t.http.get(`/api/users/me?access_token=${user.accessToken}`).expect(401);
+    const claims = decodeJwt(user.accessToken);
+    const { privateKey } = await generateKeyPair('ES256');
+    const otherKey = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: decodeProtectedHeader(user.accessToken).kid }).sign(privateKey);
+    await t.http.get('/api/users/me').set('Authorization', `Bearer ${otherKey}`).expect(401);
+    const publicPem = t.app.get<{ publicKeyPem: string }>(SIGNING_KEYS).publicKeyPem;
+    const confused = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(publicPem));
+    await t.http.get('/api/users/me').set('Authorization', `Bearer ${confused}`).expect(401);
   });
 });
