@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
-import { IsPassword, MatchesField } from '../../../libs/http';
 import {
   ConfirmationField,
   EmailField,
@@ -69,15 +68,9 @@ export class ResetPasswordDto {
   @MaxLength(200)
   token: string;
 
-  @ApiProperty({ example: 'rahasiaBaru123', minLength: 8 })
-  @IsNotEmpty()
-  @IsString()
-  @IsPassword()
+  @PasswordField()
   password: string;
 
-  @ApiProperty({ example: 'rahasiaBaru123' })
-  @IsNotEmpty()
-  @IsString()
-  @MatchesField('password')
+  @ConfirmationField()
   confirmation: string;
 }
