@@ -9,12 +9,12 @@
 // BENCH_CONNECTIONS (10) and BENCH_PORT (3902) tune the run. The server is the compiled one
 // (dist), in a child process, so the load generator does not share its event loop.
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { startBenchServer } from './bench-server.mjs';
 import bcrypt from 'bcryptjs';
 import pg from 'pg';
 import { SEED_PASSWORD, seedUsers } from './seed-users.mjs';
@@ -54,19 +54,7 @@ try {
   ];
   if (EXPLAIN) await explain(database.url, queries);
 
-  server = spawn(process.execPath, ['dist/src/main.js'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: database.url,
-      PORT: String(PORT),
-      DATA_DIR: appDir,
-      LOG_LEVEL: 'warn',
-      RATE_LIMIT_PER_MINUTE: '0',
-      SMTP_URL: '',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  await waitForHealth();
+  server = await startBenchServer(PORT, { DATABASE_URL: database.url, DATA_DIR: appDir });
   const login = await fetch(`${base}/api/users/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -86,8 +74,7 @@ try {
     );
   }
 } finally {
-  server?.kill('SIGTERM');
-  if (server) await new Promise((resolve) => server.once('exit', resolve));
+  await server?.stop();
   await database.stop();
   if (!keepDir && !process.env.DATABASE_URL) rmSync(dataDir, { recursive: true, force: true });
   rmSync(appDir, { recursive: true, force: true });
@@ -101,18 +88,6 @@ async function run(url, headers, connections) {
   const result = await autocannon({ url: `${base}${url}`, headers, connections, duration: SECONDS });
   if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
   return result;
-}
-
-async function waitForHealth() {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`${base}/api/health`)).ok) return;
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('server did not become healthy');
 }
 
 async function makeAdmin(url) {

@@ -2,47 +2,23 @@
 // Starts the service on a fresh embedded PostgreSQL (or DATABASE_URL) in a child process,
 // drives it over loopback HTTP with autocannon, and prints requests/s, p50/p99 and RSS.
 // Figures, not assertions: run it on a quiet machine and compare runs.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { startBenchServer } from './bench-server.mjs';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const PORT = Number(process.env.BENCH_PORT ?? 3901);
-const base = `http://127.0.0.1:${PORT}`;
 const dataDir = mkdtempSync(path.join(tmpdir(), 'alat-berat-bench-'));
 
-const server = spawn(process.execPath, ['dist/src/main.js'], {
-  env: {
-    ...process.env,
-    PORT: String(PORT),
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    RATE_LIMIT_PER_MINUTE: '0',
-    LOGIN_FAILURES_LIMIT: '0',
-    SMTP_URL: '',
-  },
-  stdio: ['ignore', 'inherit', 'inherit'],
-});
+const server = await startBenchServer(PORT, { DATA_DIR: dataDir });
+const { base } = server;
 
 function rss(field = 'VmRSS') {
   const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
   const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   return `${(kb / 1024).toFixed(0)} MB`;
-}
-
-async function waitForHealth() {
-  for (let i = 0; i < 300; i++) {
-    try {
-      const res = await fetch(`${base}/api/health`);
-      if (res.ok) return;
-    } catch {
-      /* not yet listening */
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('server did not become healthy');
 }
 
 async function json(method, url, body, headers = {}) {
@@ -98,7 +74,6 @@ function row({ name, result }) {
 }
 
 try {
-  await waitForHealth();
   const password = 'rahasia123';
   await activeUser('bench@example.com', password);
   const login = await json('POST', '/api/users/login', { email: 'bench@example.com', password });
@@ -146,7 +121,6 @@ try {
   console.table(rows);
   console.log(`RSS: ${idle} idle after start-up, ${rss()} at the end, ${rss('VmHWM')} peak`);
 } finally {
-  server.kill('SIGTERM');
-  await new Promise((resolve) => server.once('exit', resolve));
+  await server.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }
