@@ -63,7 +63,9 @@ try {
   const headers = { authorization: `Bearer ${login.access_token}` };
 
   console.log(`\n${total} users; ${SECONDS} s per run; latency in ms\n`);
-  console.log(`${'query'.padEnd(36)} ${'matches'.padStart(7)} | ${'1 conn p50'.padStart(10)} ${'p99'.padStart(6)} | ${`${CONNECTIONS} conn p50`.padStart(11)} ${'p99'.padStart(6)} ${'req/s'.padStart(7)}`);
+  console.log(
+    `${'query'.padEnd(36)} ${'matches'.padStart(7)} | ${'1 conn p50'.padStart(10)} ${'p99'.padStart(6)} | ${`${CONNECTIONS} conn p50`.padStart(11)} ${'p99'.padStart(6)} ${'req/s'.padStart(7)}`,
+  );
   for (const [label, url] of queries) {
     const first = await fetch(`${base}${url}`, { headers }).then((res) => res.json());
     if (!first.meta) throw new Error(`${url}: ${JSON.stringify(first)}`);
@@ -135,10 +137,16 @@ async function explain(url, queries) {
     for (const [label, route] of queries) {
       const params = new URL(route, base).searchParams;
       recorded.length = 0;
-      await repository.list({ page: Number(params.get('page') ?? 1), limit: Number(params.get('limit') ?? 20), search: params.get('search') ?? undefined });
+      await repository.list({
+        page: Number(params.get('page') ?? 1),
+        limit: Number(params.get('limit') ?? 20),
+        search: params.get('search') ?? undefined,
+      });
       for (const { sql, parameters } of [...recorded]) {
         const rows = await dataSource.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, parameters);
-        console.log(`\n=== ${label}: ${sql.startsWith('SELECT COUNT') ? 'count' : 'rows'}\n${rows.map((row) => row['QUERY PLAN']).join('\n')}`);
+        console.log(
+          `\n=== ${label}: ${sql.startsWith('SELECT COUNT') ? 'count' : 'rows'}\n${rows.map((row) => row['QUERY PLAN']).join('\n')}`,
+        );
       }
     }
   } finally {

@@ -43,7 +43,9 @@ export async function seedUsers(url, count, { reset = false, log = console.log }
       const { rowCount } = await client.query(`DELETE FROM users WHERE email LIKE '%' || $1`, [SEED_DOMAIN_SUFFIX]);
       log(`deleted ${rowCount} seeded users`);
     }
-    const [{ existing }] = (await client.query(`SELECT count(*)::int AS existing FROM users WHERE email LIKE '%' || $1`, [SEED_DOMAIN_SUFFIX])).rows;
+    const [{ existing }] = (
+      await client.query(`SELECT count(*)::int AS existing FROM users WHERE email LIKE '%' || $1`, [SEED_DOMAIN_SUFFIX])
+    ).rows;
     if (existing >= count) {
       log(`${existing} seeded users already there`);
       return { inserted: 0, total: existing, ms: 0 };

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
-const report = path.resolve(".data", `test-report-${process.pid}.json`);
+const report = path.resolve('.data', `test-report-${process.pid}.json`);
 mkdirSync(path.dirname(report), { recursive: true });
 rmSync(report, { force: true });
 

@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import { configureHttp } from '../libs/http';
+import { configureHttp } from './http';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/config';
 import { setupDocs } from './docs';

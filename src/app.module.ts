@@ -1,7 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
-import { httpLoggerParams } from '../libs/http';
+import { httpLoggerParams } from './http';
+import { AccountModule } from './account/account.module';
 import { AuthModule } from './auth/auth.module';
 import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
@@ -30,6 +31,7 @@ export class AppModule {
         TokensModule,
         MailModule,
         AuthModule,
+        AccountModule,
         HealthModule,
       ],
     };

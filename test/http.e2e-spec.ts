@@ -35,9 +35,15 @@ describe('the HTTP contract: envelope, validation, languages, limits', () => {
 
   it('accepts a password of exactly 72 bytes and refuses 73', async () => {
     const ok = 'a'.repeat(72);
-    await t.http.post('/api/users').send({ ...valid(), password: ok, confirmation: ok }).expect(201);
+    await t.http
+      .post('/api/users')
+      .send({ ...valid(), password: ok, confirmation: ok })
+      .expect(201);
     const long = 'a'.repeat(73);
-    await t.http.post('/api/users').send({ ...valid(), password: long, confirmation: long }).expect(400);
+    await t.http
+      .post('/api/users')
+      .send({ ...valid(), password: long, confirmation: long })
+      .expect(400);
   });
 
   it('answers in English with Accept-Language: en', async () => {

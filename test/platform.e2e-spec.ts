@@ -49,9 +49,17 @@ describe('health, docs, JWKS and the admin command', () => {
     }
     expect(doc.paths['/api/users'].post.requestBody.content['application/json'].schema.$ref).toMatch(/RegisterDto/);
     expect(doc.paths['/api/users/me'].get.security).toEqual([{ bearer: [] }]);
-    expect(doc.components.schemas.UserResponseDto.required.sort()).toEqual(
-      ['created_at', 'email', 'gender', 'id', 'is_active', 'name', 'no_tlp', 'role', 'updated_at'],
-    );
+    expect(doc.components.schemas.UserResponseDto.required.sort()).toEqual([
+      'created_at',
+      'email',
+      'gender',
+      'id',
+      'is_active',
+      'name',
+      'no_tlp',
+      'role',
+      'updated_at',
+    ]);
   });
 
   it('publishes a JWKS that another party verifies access tokens with, and the claims hold no personal data', async () => {
@@ -119,7 +127,11 @@ describe('health when the database goes away', () => {
       await t.http.get('/api/health').expect(200);
       await database.stop();
       const res = await t.http.get('/api/health').expect(503);
-      expect(res.body).toEqual({ error: ['Database tidak tersedia'], message: 'Proses gagal', data: [{ status: 'error', database: 'down' }] });
+      expect(res.body).toEqual({
+        error: ['Database tidak tersedia'],
+        message: 'Proses gagal',
+        data: [{ status: 'error', database: 'down' }],
+      });
       const login = await t.http.post('/api/users/login').send({ email: uniqueEmail(), password: PASSWORD });
       expect(login.status).toBe(503);
       expect(login.body.error).toEqual(['Database tidak tersedia']);

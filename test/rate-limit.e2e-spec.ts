@@ -1,6 +1,6 @@
 import type { Response } from 'supertest';
 import type { Redis } from 'ioredis';
-import { REDIS } from '../src/auth/redis.module';
+import { REDIS } from '../src/rate-limit/redis.module';
 import { freePort } from '../src/database/embedded-postgres';
 import { PASSWORD, registerActiveUser, startTestApp, uniqueEmail, type TestApp } from './support/app';
 import { deleteKeysUnder, keysUnder, redisAvailable, TEST_REDIS_URL, uniqueRedisPrefix } from './support/redis';
@@ -14,7 +14,11 @@ const ROUTES: [string, (http: Http) => Promise<Response>, number][] = [
   ['refresh', (http) => http.post('/api/users/refresh').send({ refresh_token: 'not-a-token' }), 401],
   ['resend', (http) => http.post('/api/users/activation/resend').send({ email: 'nobody@example.com' }), 202],
   ['forgot', (http) => http.post('/api/users/password/forgot').send({ email: 'nobody@example.com' }), 202],
-  ['reset', (http) => http.post('/api/users/password/reset').send({ token: 'not-a-token', password: PASSWORD, confirmation: PASSWORD }), 400],
+  [
+    'reset',
+    (http) => http.post('/api/users/password/reset').send({ token: 'not-a-token', password: PASSWORD, confirmation: PASSWORD }),
+    400,
+  ],
 ];
 
 const forgot = (t: TestApp, forwardedFor?: string) => {
@@ -171,9 +175,7 @@ describe('failed logins per account (LOGIN_FAILURES_LIMIT=3, in memory)', () => 
 
   it('lets no more than 3 of 12 simultaneous wrong guesses through to a password check', async () => {
     const user = await registerActiveUser(t);
-    const results = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => login(t, user.email, 'wrong-password', `203.0.113.${i + 1}`)),
-    );
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => login(t, user.email, 'wrong-password', `203.0.113.${i + 1}`)));
     const statuses = results.map((res) => res.status);
     expect(statuses.filter((status) => status === 401)).toHaveLength(3);
     expect(statuses.filter((status) => status === 429)).toHaveLength(9);
@@ -182,7 +184,13 @@ describe('failed logins per account (LOGIN_FAILURES_LIMIT=3, in memory)', () => 
 
 describe.skipIf(!redisAvailable)('limits shared through Redis (REDIS_URL)', () => {
   const prefix = uniqueRedisPrefix('rate-limit');
-  const env = { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix, RATE_LIMIT_PER_MINUTE: '3', LOGIN_FAILURES_LIMIT: '3', TRUST_PROXY: '1' };
+  const env = {
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    RATE_LIMIT_PER_MINUTE: '3',
+    LOGIN_FAILURES_LIMIT: '3',
+    TRUST_PROXY: '1',
+  };
   let a: TestApp;
   let b: TestApp;
   let aClosed = false;

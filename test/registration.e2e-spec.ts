@@ -1,6 +1,6 @@
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { DataSource } from 'typeorm';
-import { SIGNING_KEYS } from '../src/auth/signing-keys';
+import { SIGNING_KEYS } from '../src/keys/signing-keys';
 import { PASSWORD, registerActiveUser, startTestApp, uniqueEmail, type TestApp } from './support/app';
 
 const USER_FIELDS = ['created_at', 'email', 'gender', 'id', 'is_active', 'name', 'no_tlp', 'role', 'updated_at'];
@@ -18,7 +18,14 @@ describe('register → activation email → login → profile', () => {
     const email = uniqueEmail('wanto');
     const res = await t.http
       .post('/api/users')
-      .send({ name: ' Wanto ', email: `  ${email.toUpperCase()} `, password: PASSWORD, confirmation: PASSWORD, no_tlp: '0812-3456-7890', gender: 'Laki-laki' })
+      .send({
+        name: ' Wanto ',
+        email: `  ${email.toUpperCase()} `,
+        password: PASSWORD,
+        confirmation: PASSWORD,
+        no_tlp: '0812-3456-7890',
+        gender: 'Laki-laki',
+      })
       .expect(201);
     expect(Object.keys(res.body).sort()).toEqual(['data', 'error', 'message']);
     expect(res.body.error).toBeNull();
@@ -79,7 +86,10 @@ describe('register → activation email → login → profile', () => {
     const path = new URL((await t.smtp.waitFor(email)).link!).pathname;
     await t.app
       .get(DataSource)
-      .query(`UPDATE one_time_tokens SET expires_at = now() - interval '1 second' WHERE user_id = (SELECT id FROM users WHERE email = $1)`, [email]);
+      .query(
+        `UPDATE one_time_tokens SET expires_at = now() - interval '1 second' WHERE user_id = (SELECT id FROM users WHERE email = $1)`,
+        [email],
+      );
     const expired = await t.http.get(path).expect(400);
     expect(expired.body.error).toEqual(['Aktivasi sudah expired']);
   });
@@ -90,7 +100,10 @@ describe('register → activation email → login → profile', () => {
     const oldPath = new URL((await t.smtp.waitFor(email)).link!).pathname;
 
     const inactive = await t.http.post('/api/users/activation/resend').send({ email }).expect(202);
-    const unknown = await t.http.post('/api/users/activation/resend').send({ email: uniqueEmail('nobody') }).expect(202);
+    const unknown = await t.http
+      .post('/api/users/activation/resend')
+      .send({ email: uniqueEmail('nobody') })
+      .expect(202);
     expect(unknown.body).toEqual(inactive.body);
 
     const fresh = await t.smtp.waitFor(email, (m) => new URL(m.link!).pathname !== oldPath);
@@ -136,7 +149,15 @@ describe('register → activation email → login → profile', () => {
   it('logs in: token fields, no-store, and the profile through the access token', async () => {
     const user = await registerActiveUser(t);
     const login = await t.http.post('/api/users/login').send({ email: user.email, password: PASSWORD }).expect(200);
-    expect(Object.keys(login.body).sort()).toEqual(['access_token', 'data', 'error', 'expires_in', 'message', 'refresh_token', 'token_type']);
+    expect(Object.keys(login.body).sort()).toEqual([
+      'access_token',
+      'data',
+      'error',
+      'expires_in',
+      'message',
+      'refresh_token',
+      'token_type',
+    ]);
     expect(login.body).toMatchObject({ error: null, message: 'Login berhasil', token_type: 'Bearer', expires_in: 900 });
     expect(login.headers['cache-control']).toBe('no-store');
     expect(login.body.refresh_token.length).toBeGreaterThanOrEqual(22);
@@ -150,7 +171,10 @@ describe('register → activation email → login → profile', () => {
   it('fails unknown email and wrong password alike, and an inactive account with 403', async () => {
     const user = await registerActiveUser(t);
     const wrong = await t.http.post('/api/users/login').send({ email: user.email, password: 'wrong-password' }).expect(401);
-    const unknown = await t.http.post('/api/users/login').send({ email: uniqueEmail('ghost'), password: 'wrong-password' }).expect(401);
+    const unknown = await t.http
+      .post('/api/users/login')
+      .send({ email: uniqueEmail('ghost'), password: 'wrong-password' })
+      .expect(401);
     expect(wrong.body).toEqual({ error: ['Email atau password salah'], message: 'Login gagal', data: null });
     expect(unknown.body).toEqual(wrong.body);
 
@@ -177,7 +201,9 @@ describe('register → activation email → login → profile', () => {
     await t.http.get(`/api/users/me?access_token=${user.accessToken}`).expect(401);
     const claims = decodeJwt(user.accessToken);
     const { privateKey } = await generateKeyPair('ES256');
-    const otherKey = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: decodeProtectedHeader(user.accessToken).kid }).sign(privateKey);
+    const otherKey = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid: decodeProtectedHeader(user.accessToken).kid })
+      .sign(privateKey);
     await t.http.get('/api/users/me').set('Authorization', `Bearer ${otherKey}`).expect(401);
     const publicPem = t.app.get<{ publicKeyPem: string }>(SIGNING_KEYS).publicKeyPem;
     const confused = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(publicPem));

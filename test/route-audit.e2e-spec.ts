@@ -2,7 +2,7 @@ import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
-import { IS_PUBLIC } from '../libs/http';
+import { IS_PUBLIC } from '../src/http';
 import { startTestApp, type TestApp } from './support/app';
 
 /**
@@ -82,7 +82,14 @@ describe('route audit: the public routes are exactly the contract’s allow-list
     expect(docs).toContain('GET /docs-json');
     expect(open.filter((route) => !docs.includes(route)).sort()).toEqual(PUBLIC_ROUTES);
     expect(guarded).toEqual(
-      expect.arrayContaining(['GET /api/users/me', 'POST /api/users/logout', 'GET /api/users', 'GET /api/users/:id', 'PUT /api/users/:id', 'DELETE /api/users/:id']),
+      expect.arrayContaining([
+        'GET /api/users/me',
+        'POST /api/users/logout',
+        'GET /api/users',
+        'GET /api/users/:id',
+        'PUT /api/users/:id',
+        'DELETE /api/users/:id',
+      ]),
     );
   });
 
@@ -104,12 +111,22 @@ describe('route audit: the public routes are exactly the contract’s allow-list
           const joined = `/${[base, path].filter((part) => part && part !== '/').join('/')}`;
           // The one path excluded from the global prefix (app.factory.ts).
           const full = joined === '/.well-known/jwks.json' ? joined : `/api${joined === '/' ? '' : joined}`;
-          handlers.push({ route: `${method} ${full}`, isPublic: reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, controller]) === true });
+          handlers.push({
+            route: `${method} ${full}`,
+            isPublic: reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, controller]) === true,
+          });
         }
       }
     }
-    expect(handlers.filter((h) => h.isPublic).map((h) => h.route).sort()).toEqual(PUBLIC_ROUTES);
+    expect(
+      handlers
+        .filter((h) => h.isPublic)
+        .map((h) => h.route)
+        .sort(),
+    ).toEqual(PUBLIC_ROUTES);
     expect(handlers.map((h) => h.route).filter((route) => !served.has(route))).toEqual([]);
-    expect(handlers.map((h) => h.route)).toEqual(expect.arrayContaining(['GET /api/users', 'GET /api/users/:id', 'PUT /api/users/:id', 'DELETE /api/users/:id']));
+    expect(handlers.map((h) => h.route)).toEqual(
+      expect.arrayContaining(['GET /api/users', 'GET /api/users/:id', 'PUT /api/users/:id', 'DELETE /api/users/:id']),
+    );
   });
 });

@@ -22,8 +22,7 @@ describe('sessions: refresh, logout, forgot and reset', () => {
     await t.close();
   });
 
-  const meStatus = async (accessToken: string) =>
-    (await t.http.get('/api/users/me').set('Authorization', `Bearer ${accessToken}`)).status;
+  const meStatus = async (accessToken: string) => (await t.http.get('/api/users/me').set('Authorization', `Bearer ${accessToken}`)).status;
   const refresh = (refreshToken: string) => t.http.post('/api/users/refresh').send({ refresh_token: refreshToken });
   const login = async (email: string, password = PASSWORD) => {
     const res = await t.http.post('/api/users/login').send({ email, password }).expect(200);
@@ -31,7 +30,10 @@ describe('sessions: refresh, logout, forgot and reset', () => {
   };
   /** Pretends the token was rotated `seconds` ago (the grace window is 10 s by default). */
   const rotatedAgo = (refreshToken: string, seconds: number) =>
-    db.query(`UPDATE refresh_tokens SET rotated_at = now() - make_interval(secs => $2) WHERE token_hash = $1`, [hashToken(refreshToken), seconds]);
+    db.query(`UPDATE refresh_tokens SET rotated_at = now() - make_interval(secs => $2) WHERE token_hash = $1`, [
+      hashToken(refreshToken),
+      seconds,
+    ]);
   const resetLink = async (email: string, since: number) => {
     await t.http.post('/api/users/password/forgot').send({ email }).expect(202);
     const mail = await t.smtp.waitFor(email, (m) => m.subject.includes('Reset') && t.smtp.mails.indexOf(m) >= since);
@@ -43,7 +45,15 @@ describe('sessions: refresh, logout, forgot and reset', () => {
       const user = await registerActiveUser(t);
       const res = await refresh(user.refreshToken).expect(200);
       expect(res.headers['cache-control']).toBe('no-store');
-      expect(Object.keys(res.body).sort()).toEqual(['access_token', 'data', 'error', 'expires_in', 'message', 'refresh_token', 'token_type']);
+      expect(Object.keys(res.body).sort()).toEqual([
+        'access_token',
+        'data',
+        'error',
+        'expires_in',
+        'message',
+        'refresh_token',
+        'token_type',
+      ]);
       expect(res.body).toMatchObject({ error: null, message: 'Refresh token berhasil', token_type: 'Bearer', expires_in: 900 });
       expect(res.body.data[0]).toMatchObject({ id: user.id, email: user.email });
       expect(res.body.refresh_token).not.toBe(user.refreshToken);
@@ -153,7 +163,11 @@ describe('sessions: refresh, logout, forgot and reset', () => {
     it('needs an access token, and "all" must be a boolean', async () => {
       await t.http.post('/api/users/logout').expect(401);
       const user = await registerActiveUser(t);
-      const bad = await t.http.post('/api/users/logout').set('Authorization', `Bearer ${user.accessToken}`).send({ all: 'yes' }).expect(400);
+      const bad = await t.http
+        .post('/api/users/logout')
+        .set('Authorization', `Bearer ${user.accessToken}`)
+        .send({ all: 'yes' })
+        .expect(400);
       expect(bad.body.error).toEqual(['All harus bernilai true atau false']);
       expect(await meStatus(user.accessToken)).toBe(200);
     });
@@ -193,7 +207,10 @@ describe('sessions: refresh, logout, forgot and reset', () => {
       const link = await resetLink(user.email, t.smtp.mails.length);
       const token = link.searchParams.get('token')!;
 
-      const res = await t.http.post('/api/users/password/reset').send({ token, password: NEW_PASSWORD, confirmation: NEW_PASSWORD }).expect(200);
+      const res = await t.http
+        .post('/api/users/password/reset')
+        .send({ token, password: NEW_PASSWORD, confirmation: NEW_PASSWORD })
+        .expect(200);
       expect(res.body).toEqual({ error: null, message: 'Password berhasil direset', data: null });
 
       for (const session of [user, second]) {
@@ -203,7 +220,10 @@ describe('sessions: refresh, logout, forgot and reset', () => {
       await t.http.post('/api/users/login').send({ email: user.email, password: PASSWORD }).expect(401);
       await t.http.post('/api/users/login').send({ email: user.email, password: NEW_PASSWORD }).expect(200);
 
-      const again = await t.http.post('/api/users/password/reset').send({ token, password: 'yetAnother789', confirmation: 'yetAnother789' }).expect(400);
+      const again = await t.http
+        .post('/api/users/password/reset')
+        .send({ token, password: 'yetAnother789', confirmation: 'yetAnother789' })
+        .expect(400);
       expect(again.body.error).toEqual(['Token reset password tidak valid']);
       await t.http.post('/api/users/login').send({ email: user.email, password: NEW_PASSWORD }).expect(200);
     });
@@ -231,7 +251,12 @@ describe('sessions: refresh, logout, forgot and reset', () => {
       expect(done.text).toContain('Password berhasil direset');
       await t.http.post('/api/users/login').send({ email: user.email, password: NEW_PASSWORD }).expect(200);
 
-      const reused = await t.http.post('/api/users/password/reset').type('form').set('Accept', 'text/html').send({ token, password: NEW_PASSWORD, confirmation: NEW_PASSWORD }).expect(400);
+      const reused = await t.http
+        .post('/api/users/password/reset')
+        .type('form')
+        .set('Accept', 'text/html')
+        .send({ token, password: NEW_PASSWORD, confirmation: NEW_PASSWORD })
+        .expect(400);
       expect(reused.text).toContain('Token reset password tidak valid');
     });
 
@@ -267,7 +292,10 @@ describe('sessions: refresh, logout, forgot and reset', () => {
       const activation = new URL((await t.smtp.waitFor(email)).link!);
       const activationToken = activation.pathname.split('/').pop()!;
 
-      const wrong = await t.http.post('/api/users/password/reset').send({ token: activationToken, password: NEW_PASSWORD, confirmation: NEW_PASSWORD }).expect(400);
+      const wrong = await t.http
+        .post('/api/users/password/reset')
+        .send({ token: activationToken, password: NEW_PASSWORD, confirmation: NEW_PASSWORD })
+        .expect(400);
       expect(wrong.body.error).toEqual(['Token reset password tidak valid']);
       await t.http.get(activation.pathname).expect(200);
       await t.http.post('/api/users/login').send({ email, password: PASSWORD }).expect(200);
@@ -275,7 +303,10 @@ describe('sessions: refresh, logout, forgot and reset', () => {
       const resetToken = (await resetLink(email, t.smtp.mails.length)).searchParams.get('token')!;
       const asActivation = await t.http.get(`/api/users/activate/${resetToken}`).expect(400);
       expect(asActivation.body.error).toEqual(['Token aktivasi tidak valid']);
-      await t.http.post('/api/users/password/reset').send({ token: resetToken, password: NEW_PASSWORD, confirmation: NEW_PASSWORD }).expect(200);
+      await t.http
+        .post('/api/users/password/reset')
+        .send({ token: resetToken, password: NEW_PASSWORD, confirmation: NEW_PASSWORD })
+        .expect(200);
     });
 
     it('refuses an expired link and a superseded one; a failed validation does not spend the token', async () => {
@@ -283,14 +314,23 @@ describe('sessions: refresh, logout, forgot and reset', () => {
       const old = (await resetLink(user.email, t.smtp.mails.length)).searchParams.get('token')!;
       const fresh = (await resetLink(user.email, t.smtp.mails.length)).searchParams.get('token')!;
       expect(fresh).not.toBe(old);
-      const superseded = await t.http.post('/api/users/password/reset').send({ token: old, password: NEW_PASSWORD, confirmation: NEW_PASSWORD }).expect(400);
+      const superseded = await t.http
+        .post('/api/users/password/reset')
+        .send({ token: old, password: NEW_PASSWORD, confirmation: NEW_PASSWORD })
+        .expect(400);
       expect(superseded.body.error).toEqual(['Token reset password tidak valid']);
 
-      const mismatch = await t.http.post('/api/users/password/reset').send({ token: fresh, password: NEW_PASSWORD, confirmation: 'something-else' }).expect(400);
+      const mismatch = await t.http
+        .post('/api/users/password/reset')
+        .send({ token: fresh, password: NEW_PASSWORD, confirmation: 'something-else' })
+        .expect(400);
       expect(mismatch.body.error).toEqual(['Konfirmasi password tidak sama dengan password']);
 
       await db.query(`UPDATE one_time_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1`, [hashToken(fresh)]);
-      const expired = await t.http.post('/api/users/password/reset').send({ token: fresh, password: NEW_PASSWORD, confirmation: NEW_PASSWORD }).expect(400);
+      const expired = await t.http
+        .post('/api/users/password/reset')
+        .send({ token: fresh, password: NEW_PASSWORD, confirmation: NEW_PASSWORD })
+        .expect(400);
       expect(expired.body.error).toEqual(['Link reset password sudah expired']);
       await t.http.post('/api/users/login').send({ email: user.email, password: PASSWORD }).expect(200);
     });
@@ -311,7 +351,9 @@ describe('sessions: refresh, logout, forgot and reset', () => {
 
       await t.app.get(TokenPurgeScheduler).run();
 
-      const left = await db.query(`SELECT id FROM sessions WHERE id = ANY($1::uuid[])`, [[live, expired, revoked, recentlyRevoked].map(sid)]);
+      const left = await db.query(`SELECT id FROM sessions WHERE id = ANY($1::uuid[])`, [
+        [live, expired, revoked, recentlyRevoked].map(sid),
+      ]);
       expect(left.map((row: { id: string }) => row.id).sort()).toEqual([sid(live), sid(recentlyRevoked)].sort());
       expect(await db.query(`SELECT 1 FROM refresh_tokens WHERE session_id = $1`, [sid(expired)])).toHaveLength(0);
       expect(await db.query(`SELECT 1 FROM one_time_tokens WHERE token_hash = $1`, [hashToken(token)])).toHaveLength(0);

@@ -174,22 +174,37 @@ describe('user management: get, list, update, delete, roles', () => {
     });
 
     it('searches name and email case-insensitively, treating % and _ literally', async () => {
-      const byName = await t.http.get(`/api/users?search=${encodeURIComponent(` SRCH${tag.toUpperCase()} 10 `)}`).set(bearer(admin)).expect(200);
+      const byName = await t.http
+        .get(`/api/users?search=${encodeURIComponent(` SRCH${tag.toUpperCase()} 10 `)}`)
+        .set(bearer(admin))
+        .expect(200);
       expect(byName.body.data.map((u: { name: string }) => u.name).sort()).toEqual(
         ['10', '100', '101', '102', '103', '104', '105'].map((n) => `Srch${tag} ${n}`),
       );
       expect(byName.body.meta.total).toBe(7);
 
-      const byEmail = await t.http.get(`/api/users?search=${encodeURIComponent(`${tag}.7@LIST`)}`).set(bearer(admin)).expect(200);
+      const byEmail = await t.http
+        .get(`/api/users?search=${encodeURIComponent(`${tag}.7@LIST`)}`)
+        .set(bearer(admin))
+        .expect(200);
       expect(byEmail.body.data.map((u: { email: string }) => u.email)).toEqual([`srch${tag}.7@list.example.com`]);
 
-      const percent = await t.http.get(`/api/users?search=${encodeURIComponent(`${tag}%`)}`).set(bearer(admin)).expect(200);
+      const percent = await t.http
+        .get(`/api/users?search=${encodeURIComponent(`${tag}%`)}`)
+        .set(bearer(admin))
+        .expect(200);
       expect(percent.body.meta.total).toBe(0);
-      const underscore = await t.http.get(`/api/users?search=${encodeURIComponent(`srch${tag}_1`)}`).set(bearer(admin)).expect(200);
+      const underscore = await t.http
+        .get(`/api/users?search=${encodeURIComponent(`srch${tag}_1`)}`)
+        .set(bearer(admin))
+        .expect(200);
       expect(underscore.body.meta.total).toBe(0);
 
       // A fragment never spans the end of the name and the start of the email; control characters are harmless.
-      const across = await t.http.get(`/api/users?search=${encodeURIComponent(` 10\nsrch${tag}.10`)}`).set(bearer(admin)).expect(200);
+      const across = await t.http
+        .get(`/api/users?search=${encodeURIComponent(` 10\nsrch${tag}.10`)}`)
+        .set(bearer(admin))
+        .expect(200);
       expect(across.body.meta.total).toBe(0);
       const nul = await t.http.get(`/api/users?search=%00${tag}%00`).set(bearer(admin)).expect(200);
       expect(nul.body.meta.total).toBe(TAGGED);
@@ -237,7 +252,13 @@ describe('user management: get, list, update, delete, roles', () => {
         .send({ name: '  Wanto Baru ', no_tlp: '0812-1111-2222', gender: 'Perempuan' })
         .expect(200);
       expect(res.body).toMatchObject({ error: null, message: 'Update user berhasil' });
-      expect(res.body.data[0]).toMatchObject({ id: user.id, name: 'Wanto Baru', no_tlp: '081211112222', gender: 'Perempuan', email: user.email });
+      expect(res.body.data[0]).toMatchObject({
+        id: user.id,
+        name: 'Wanto Baru',
+        no_tlp: '081211112222',
+        gender: 'Perempuan',
+        email: user.email,
+      });
       expectNoSecrets(res.body);
 
       const cleared = await t.http.put(`/api/users/${user.id}`).set(bearer(user)).send({ no_tlp: null, gender: null }).expect(200);
@@ -286,7 +307,12 @@ describe('user management: get, list, update, delete, roles', () => {
       }
       const [row] = await db.query(`SELECT role, name FROM users WHERE id = $1`, [user.id]);
       expect(row).toEqual({ role: 'customer', name: 'Wanto' });
-      const en = await t.http.put(`/api/users/${user.id}`).set(bearer(user)).set('Accept-Language', 'en').send({ role: 'admin' }).expect(403);
+      const en = await t.http
+        .put(`/api/users/${user.id}`)
+        .set(bearer(user))
+        .set('Accept-Language', 'en')
+        .send({ role: 'admin' })
+        .expect(403);
       expect(en.body.error).toEqual(['Only an admin can change a role']);
     });
 
@@ -337,10 +363,18 @@ describe('user management: get, list, update, delete, roles', () => {
         const body = { password: NEW_PASSWORD, confirmation: NEW_PASSWORD };
         await t.http.put(`/api/users/${user.id}`).set(bearer(admin)).send(body).expect(400);
         // The target's password is not what is asked for: the admin re-authenticates with their own.
-        const wrong = await t.http.put(`/api/users/${user.id}`).set(bearer(admin)).send({ ...body, current_password: PASSWORD }).expect(400);
+        const wrong = await t.http
+          .put(`/api/users/${user.id}`)
+          .set(bearer(admin))
+          .send({ ...body, current_password: PASSWORD })
+          .expect(400);
         expect(wrong.body.error).toEqual(['Password saat ini salah']);
 
-        await t.http.put(`/api/users/${user.id}`).set(bearer(admin)).send({ ...body, current_password: ADMIN_PASSWORD }).expect(200);
+        await t.http
+          .put(`/api/users/${user.id}`)
+          .set(bearer(admin))
+          .send({ ...body, current_password: ADMIN_PASSWORD })
+          .expect(200);
         await t.http.get('/api/users/me').set(bearer(user)).expect(401);
         await t.http.get('/api/users/me').set(bearer(admin)).expect(200);
         await t.smtp.waitFor(user.email, (m) => m.subject === 'Password akun Alat Berat anda telah diubah');
@@ -396,7 +430,11 @@ describe('user management: get, list, update, delete, roles', () => {
         const ownerMails = t.smtp.mailsTo(owner.email).length;
         const noticesBefore = t.smtp.mailsTo(user.email).length;
 
-        const taken = await t.http.put(`/api/users/${user.id}`).set(bearer(user)).send({ email: owner.email, current_password: PASSWORD }).expect(200);
+        const taken = await t.http
+          .put(`/api/users/${user.id}`)
+          .set(bearer(user))
+          .send({ email: owner.email, current_password: PASSWORD })
+          .expect(200);
         expect(taken.body.message).toBe(free.body.message);
         expect({ ...taken.body.data[0], updated_at: null }).toEqual({ ...free.body.data[0], updated_at: null });
         await t.mailSettled();
@@ -430,7 +468,10 @@ describe('user management: get, list, update, delete, roles', () => {
         const stale = await t.http.get(firstPath).expect(400);
         expect(stale.body).toEqual({ error: ['Token perubahan email tidak valid'], message: 'Proses gagal', data: null });
 
-        await db.query(`UPDATE one_time_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1 AND purpose = 'email_change'`, [user.id]);
+        await db.query(
+          `UPDATE one_time_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1 AND purpose = 'email_change'`,
+          [user.id],
+        );
         const expired = await t.http.get(secondPath).expect(400);
         expect(expired.body.error).toEqual(['Link perubahan email sudah expired']);
 
@@ -465,7 +506,10 @@ describe('user management: get, list, update, delete, roles', () => {
         const back = await t.http.put(`/api/users/${user.id}`).set(bearer(admin)).send({ role: 'customer' }).expect(200);
         expect(back.body.data[0].role).toBe('customer');
         await t.http.get('/api/users').set(bearer(promoted)).expect(401);
-        await t.http.get('/api/users').set(bearer(await login(user))).expect(403);
+        await t.http
+          .get('/api/users')
+          .set(bearer(await login(user)))
+          .expect(403);
       });
 
       describe('with exactly one admin left', () => {
@@ -474,7 +518,10 @@ describe('user management: get, list, update, delete, roles', () => {
         beforeAll(async () => {
           last = await registerAdmin();
           // Every other admin of this run becomes a customer for these tests and is restored after.
-          const rows: { id: string }[] = await db.query(`UPDATE users SET role = 'customer' WHERE role = 'admin' AND id <> $1 RETURNING id`, [last.id]);
+          const rows: { id: string }[] = await db.query(
+            `UPDATE users SET role = 'customer' WHERE role = 'admin' AND id <> $1 RETURNING id`,
+            [last.id],
+          );
           demoted = rows.map((row) => row.id);
         });
         afterAll(async () => {
@@ -555,7 +602,10 @@ describe('user management: get, list, update, delete, roles', () => {
       await t.http.post('/api/users/login').send({ email: user.email, password: PASSWORD }).expect(401);
 
       const oldLinks = new Set(t.smtp.mailsTo(user.email).map((m) => m.link));
-      const again = await t.http.post('/api/users').send({ name: 'Again', email: user.email, password: PASSWORD, confirmation: PASSWORD }).expect(201);
+      const again = await t.http
+        .post('/api/users')
+        .send({ name: 'Again', email: user.email, password: PASSWORD, confirmation: PASSWORD })
+        .expect(201);
       expect(again.body.data[0].id).not.toBe(user.id);
       const activation = await t.smtp.waitFor(user.email, (m) => m.subject === 'Aktivasi akun Alat Berat anda' && !oldLinks.has(m.link));
       await t.http.get(new URL(activation.link!).pathname).expect(200);

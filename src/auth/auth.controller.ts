@@ -13,12 +13,12 @@ import {
   ok,
   Public,
   RequestLang,
-} from '../../libs/http';
+} from '../http';
 import { toUserResponse, UserResponseDto } from '../users/dto/user-response.dto';
 import { AuthService } from './auth.service';
 import { EmailDto, LoginDto, LogoutDto, RefreshDto, RegisterDto, ResetPasswordDto } from './dto/auth.dto';
 import { TOKEN_FIELDS } from './dto/token-response';
-import { AuthRateLimitGuard } from './rate-limit.guard';
+import { AuthRateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { PasswordResetService } from './password-reset.service';
 
 @ApiTags('auth')
@@ -35,7 +35,10 @@ export class AuthController {
   @FailureMessage('register_failed')
   @ApiOperation({ summary: 'Register a customer account; an activation email is sent' })
   @ApiEnvelopeResponse({ status: 201, message: 'register_ok', type: UserResponseDto })
-  @ApiErrorResponses({ 400: ['v_required', 'v_email', 'v_password_min', 'v_confirmation'], 409: ['email_taken'], 429: ['too_many_requests'] }, 'register_failed')
+  @ApiErrorResponses(
+    { 400: ['v_required', 'v_email', 'v_password_min', 'v_confirmation'], 409: ['email_taken'], 429: ['too_many_requests'] },
+    'register_failed',
+  )
   async register(@Body() dto: RegisterDto, @RequestLang() lang: Lang) {
     const user = await this.auth.register(
       { name: dto.name, email: dto.email, password: dto.password, noTlp: dto.no_tlp ?? null, gender: dto.gender ?? null },
@@ -50,7 +53,11 @@ export class AuthController {
   @FailureMessage('activation_failed')
   @ApiOperation({ summary: 'Activate an account (the link in the email); browsers get a small HTML page' })
   @ApiProduces('application/json', 'text/html')
-  @ApiEnvelopeResponse({ status: 200, message: 'activated', description: '"Akun anda telah aktif", or "Akun anda sudah aktif" on a second click' })
+  @ApiEnvelopeResponse({
+    status: 200,
+    message: 'activated',
+    description: '"Akun anda telah aktif", or "Akun anda sudah aktif" on a second click',
+  })
   @ApiErrorResponses({ 400: ['activation_invalid', 'activation_expired'] }, 'activation_failed')
   async activate(@Param('token') token: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     return linkOutcome(request, response, await this.auth.activate(token));

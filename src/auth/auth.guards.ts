@@ -2,7 +2,7 @@ import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
-import { AppError, AuthUser, ForbiddenError, IS_PUBLIC, ROLES, UnauthorizedError } from '../../libs/http';
+import { AppError, AuthUser, ForbiddenError, IS_PUBLIC, ROLES, UnauthorizedError } from '../http';
 
 /** Global: every route needs a live access token unless it is marked @Public(). */
 @Injectable()

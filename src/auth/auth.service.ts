@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { Lang } from '../../libs/http';
+import type { Lang } from '../http';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
 import { MailService } from '../mail/mail.service';
@@ -11,9 +11,10 @@ import { TokensService } from '../tokens/tokens.service';
 import { PasswordHasher } from '../users/password-hasher';
 import type { User } from '../users/user.entity';
 import { UsersService, type NewUser } from '../users/users.service';
-import { AccountNotActivatedError, BadLinkTokenError, InvalidCredentialsError, InvalidRefreshTokenError } from './auth.errors';
+import { LoginFailures } from '../rate-limit/login-failures';
+import { AccountNotActivatedError, InvalidCredentialsError, InvalidRefreshTokenError } from './auth.errors';
 import type { AccessTokenClaims } from './jwt.strategy';
-import { LoginFailures } from './login-failures';
+import { activationLink } from './links';
 
 export interface TokenPair {
   access_token: string;
@@ -43,7 +44,7 @@ export class AuthService {
     const passwordHash = await this.hasher.hash(password);
     const { user, token } = await this.dataSource.transaction(async (db) => {
       const user = await this.users.create({ ...input, passwordHash }, db);
-      const token = await this.tokens.issueOneTimeToken(db, user.id, 'activation', this.config.auth.activationTtl);
+      const token = await this.tokens.issueOneTimeToken(user.id, 'activation', this.config.auth.activationTtl, {}, db);
       return { user, token };
     });
     this.sendActivation(user, token, lang);
@@ -56,12 +57,9 @@ export class AuthService {
    */
   async activate(token: string): Promise<'activated' | 'already_active'> {
     return this.dataSource.transaction(async (db) => {
-      const check = await this.tokens.checkOneTimeToken(token, 'activation', db);
-      if (check.status === 'unknown') throw new BadLinkTokenError('activation_invalid');
-      if (check.status === 'expired') throw new BadLinkTokenError('activation_expired');
-      if (check.status === 'used') return 'already_active';
-      await this.users.activate(check.token.userId, db);
-      await this.tokens.markUsed(check.token.id, db);
+      const { token: link, repeat } = await this.tokens.consume(token, 'activation', db);
+      if (repeat) return 'already_active';
+      await this.users.activate(link.userId, db);
       return 'activated';
     });
   }
@@ -74,9 +72,7 @@ export class AuthService {
     this.mail.later('activation resend', async () => {
       const user = await this.users.findByEmail(email);
       if (!user || user.isActive) return;
-      const token = await this.tokens.issueOneTimeToken(undefined, user.id, 'activation', this.config.auth.activationTtl, {
-        replace: true,
-      });
+      const token = await this.tokens.issueOneTimeToken(user.id, 'activation', this.config.auth.activationTtl, { replace: true });
       this.sendActivation(user, token, lang);
     });
   }
@@ -84,7 +80,7 @@ export class AuthService {
   private sendActivation(user: User, token: string, lang: Lang): void {
     this.mail.send(user.email, 'activation', lang, {
       name: user.name,
-      link: `${this.config.appUrl}/api/users/activate/${token}`,
+      link: activationLink(this.config, token),
       ttl: describeDuration(this.config.auth.activationTtl, lang),
     });
   }

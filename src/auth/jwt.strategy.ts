@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { AuthUser, UnauthorizedError } from '../../libs/http';
+import { AuthUser, UnauthorizedError } from '../http';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
 import { TokensService } from '../tokens/tokens.service';
-import { ACCESS_TOKEN_ALGORITHM, SIGNING_KEYS, type SigningKeys } from './signing-keys';
+import { ACCESS_TOKEN_ALGORITHM, SIGNING_KEYS, type SigningKeys } from '../keys/signing-keys';
 
 export interface AccessTokenClaims {
   sub: string;

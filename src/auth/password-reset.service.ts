@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { escapeHtml, type Lang, renderPage, translate } from '../../libs/http';
+import { escapeHtml, type Lang, renderPage, translate } from '../http';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
 import { MailService } from '../mail/mail.service';
@@ -9,10 +9,10 @@ import { describeDuration } from '../mail/templates';
 import { TokensService } from '../tokens/tokens.service';
 import { PasswordHasher } from '../users/password-hasher';
 import { UsersService } from '../users/users.service';
-import { BadLinkTokenError, CurrentPasswordError } from './auth.errors';
-import { LoginFailures } from './login-failures';
+import { LoginFailures } from '../rate-limit/login-failures';
+import { passwordResetAction, passwordResetLink } from './links';
 
-/** Forgot / reset by emailed link, and the current-password check of a logged-in change. */
+/** Forgot / reset by emailed link. */
 @Injectable()
 export class PasswordResetService {
   constructor(
@@ -33,15 +33,10 @@ export class PasswordResetService {
     this.mail.later('password reset request', async () => {
       const user = await this.users.findByEmail(email);
       if (!user) return;
-      const token = await this.tokens.issueOneTimeToken(undefined, user.id, 'password_reset', this.config.auth.passwordResetTtl, {
-        replace: true,
-      });
-      // Built from configuration only: a Host or X-Forwarded-Host header never shapes this link.
-      const base = this.config.auth.passwordResetUrl ?? `${this.config.appUrl}/api/users/password/reset`;
-      const link = `${base}${base.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
+      const token = await this.tokens.issueOneTimeToken(user.id, 'password_reset', this.config.auth.passwordResetTtl, { replace: true });
       this.mail.send(user.email, 'password_reset', lang, {
         name: user.name,
-        link,
+        link: passwordResetLink(this.config, token),
         ttl: describeDuration(this.config.auth.passwordResetTtl, lang),
       });
     });
@@ -55,26 +50,13 @@ export class PasswordResetService {
   async reset(token: string, password: string): Promise<void> {
     const passwordHash = await this.hasher.hash(password);
     const email = await this.dataSource.transaction(async (db) => {
-      const check = await this.tokens.checkOneTimeToken(token, 'password_reset', db);
-      if (check.status === 'expired') throw new BadLinkTokenError('reset_expired');
-      if (check.status !== 'valid') throw new BadLinkTokenError('reset_invalid');
-      const { userId } = check.token;
+      const { userId } = (await this.tokens.consume(token, 'password_reset', db)).token;
       await this.users.setPasswordHash(userId, passwordHash, db);
       await this.users.activate(userId, db);
-      await this.tokens.markUsed(check.token.id, db);
       await this.tokens.revokeUserSessions(userId, 'password_reset', undefined, db);
       return (await this.users.getById(userId, db)).email;
     });
     await this.loginFailures.clear(email);
-  }
-
-  /** Checks the current password of a user; missing or wrong is a 400. */
-  async assertCurrentPassword(userId: string, currentPassword: string | undefined): Promise<void> {
-    if (!currentPassword) throw new CurrentPasswordError('current_password_required');
-    const user = await this.users.findWithPasswordHash({ id: userId });
-    if (!user || !(await this.hasher.verify(currentPassword, user.passwordHash))) {
-      throw new CurrentPasswordError('current_password_wrong');
-    }
   }
 
   renderForm(token: string, lang: Lang): string {
@@ -82,7 +64,7 @@ export class PasswordResetService {
     return renderPage(
       en ? 'Reset password' : 'Reset password',
       `<h1>${en ? 'Choose a new password' : 'Buat password baru'}</h1>
-<form method="post" action="${escapeHtml(`${this.config.appUrl}/api/users/password/reset`)}">
+<form method="post" action="${escapeHtml(passwordResetAction(this.config))}">
 <input type="hidden" name="token" value="${escapeHtml(token)}">
 <label>${escapeHtml(translate('f_password', lang))}<input type="password" name="password" minlength="8" required autocomplete="new-password"></label>
 <label>${escapeHtml(translate('f_confirmation', lang))}<input type="password" name="confirmation" minlength="8" required autocomplete="new-password"></label>

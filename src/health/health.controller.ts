@@ -1,7 +1,7 @@
 import { Controller, Get, HttpStatus } from '@nestjs/common';
 import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiEnvelopeResponse, ApiErrorResponses, AppError, ok, Public } from '../../libs/http';
+import { ApiEnvelopeResponse, ApiErrorResponses, AppError, ok, Public } from '../http';
 
 @ApiTags('health')
 @Controller('health')

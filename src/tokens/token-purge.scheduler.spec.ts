@@ -53,9 +53,7 @@ describe('TokenPurgeScheduler', () => {
   it('joins a purge still running instead of starting a second, and destroy waits for it', async () => {
     const logged = vi.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     let finish!: () => void;
-    const { purge, scheduler: s } = scheduler(
-      () => new Promise((resolve) => (finish = () => resolve({ sessions: 1, oneTimeTokens: 0 }))),
-    );
+    const { purge, scheduler: s } = scheduler(() => new Promise((resolve) => (finish = () => resolve({ sessions: 1, oneTimeTokens: 0 }))));
     const first = s.run();
     const second = s.run();
     expect(purge).toHaveBeenCalledTimes(1);

@@ -1,16 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull, LessThan } from 'typeorm';
-import { OneTimeToken, TokenPurpose } from './one-time-token.entity';
+import { OneTimeToken, type TokenPurpose } from './one-time-token.entity';
 import { RefreshToken } from './refresh-token.entity';
 import { hashToken, newSecretToken } from './secret-token';
+import { BadLinkTokenError } from './tokens.errors';
 import { Session } from './session.entity';
 
-export type OneTimeTokenCheck =
-  | { status: 'valid'; token: OneTimeToken }
-  | { status: 'used'; token: OneTimeToken }
-  | { status: 'expired' }
-  | { status: 'unknown' };
+/** A link token accepted by `consume`: `repeat` when it had been used before (a second click). */
+export interface ConsumedToken {
+  token: OneTimeToken;
+  repeat: boolean;
+}
+
+/** Purposes whose second click still reports the outcome (mail scanners open links first). */
+const REPEATABLE: Record<TokenPurpose, boolean> = { activation: true, email_change: true, password_reset: false };
 
 export type RefreshOutcome =
   | { status: 'rotated'; sessionId: string; userId: string; refreshToken: string }
@@ -107,11 +111,11 @@ export class TokensService {
    * stop working (a resent activation link invalidates the previous ones).
    */
   async issueOneTimeToken(
-    manager: EntityManager | undefined,
     userId: string,
     purpose: TokenPurpose,
     ttlSeconds: number,
     options: { replace?: boolean; newEmail?: string } = {},
+    manager?: EntityManager,
   ): Promise<string> {
     const repo = this.manager(manager).getRepository(OneTimeToken);
     if (options.replace) await repo.delete({ userId, purpose, usedAt: IsNull() });
@@ -126,21 +130,27 @@ export class TokensService {
     return token;
   }
 
-  /** Looks a link token up for one purpose; a token of another purpose is simply unknown here. */
-  async checkOneTimeToken(token: string, purpose: TokenPurpose, manager?: EntityManager): Promise<OneTimeTokenCheck> {
-    const found = await this.manager(manager)
+  /**
+   * The one check every link flow uses: the token of this purpose, locked until the transaction
+   * ends and marked used. Unknown (or of another purpose) and expired are a 400 with the
+   * purpose's message; a used one is a 400 too, except for purposes whose second click reports
+   * the outcome again, which get `repeat: true`.
+   */
+  async consume(token: string, purpose: TokenPurpose, manager: EntityManager): Promise<ConsumedToken> {
+    const found = await manager
       .getRepository(OneTimeToken)
       .createQueryBuilder('token')
       .setLock('pessimistic_write')
       .where('token.token_hash = :hash AND token.purpose = :purpose', { hash: hashToken(token), purpose })
       .getOne();
-    if (!found) return { status: 'unknown' };
-    if (found.expiresAt.getTime() <= Date.now()) return { status: 'expired' };
-    return found.usedAt ? { status: 'used', token: found } : { status: 'valid', token: found };
-  }
-
-  async markUsed(tokenId: string, manager?: EntityManager): Promise<void> {
-    await this.manager(manager).getRepository(OneTimeToken).update({ id: tokenId }, { usedAt: new Date() });
+    if (!found) throw new BadLinkTokenError(purpose, 'invalid');
+    if (found.expiresAt.getTime() <= Date.now()) throw new BadLinkTokenError(purpose, 'expired');
+    if (found.usedAt) {
+      if (!REPEATABLE[purpose]) throw new BadLinkTokenError(purpose, 'invalid');
+      return { token: found, repeat: true };
+    }
+    await manager.getRepository(OneTimeToken).update({ id: found.id }, { usedAt: new Date() });
+    return { token: found, repeat: false };
   }
 
   /** Removes what can never be used again: ended sessions and expired link tokens. */

@@ -1,5 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
-import { AppError, NotFoundError } from '../../libs/http';
+import { AppError, NotFoundError } from '../http';
 
 export class UserNotFoundError extends NotFoundError {
   constructor() {
@@ -11,5 +11,12 @@ export class UserNotFoundError extends NotFoundError {
 export class LastAdminError extends AppError {
   constructor(reason: 'last_admin' | 'last_admin_delete') {
     super(HttpStatus.CONFLICT, reason);
+  }
+}
+
+/** Changing one's password or email needs the current password: missing or wrong is a 400. */
+export class CurrentPasswordError extends AppError {
+  constructor(reason: 'current_password_required' | 'current_password_wrong') {
+    super(HttpStatus.BAD_REQUEST, reason);
   }
 }

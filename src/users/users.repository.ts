@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
+import { normalizeEmail } from './email';
 import { User } from './user.entity';
 
 export interface UserListQuery {
@@ -25,7 +26,7 @@ export class UsersRepository {
   findByEmail(email: string, manager?: EntityManager): Promise<User | null> {
     return this.repo(manager)
       .createQueryBuilder('user')
-      .where('lower(user.email) = lower(:email)', { email })
+      .where('lower(user.email) = :email', { email: normalizeEmail(email) })
       .getOne();
   }
 
@@ -33,7 +34,7 @@ export class UsersRepository {
   findWithPasswordHash(by: { email: string } | { id: string }, manager?: EntityManager): Promise<User | null> {
     const query = this.repo(manager).createQueryBuilder('user').addSelect('user.passwordHash');
     return 'email' in by
-      ? query.where('lower(user.email) = lower(:email)', { email: by.email }).getOne()
+      ? query.where('lower(user.email) = :email', { email: normalizeEmail(by.email) }).getOne()
       : query.where('user.id = :id', { id: by.id }).getOne();
   }
 
@@ -49,7 +50,6 @@ export class UsersRepository {
   async remove(id: string, manager?: EntityManager): Promise<void> {
     await this.repo(manager).delete({ id });
   }
-
 
   /**
    * Locks every admin row (FOR UPDATE, in id order so two lockers never deadlock) and returns

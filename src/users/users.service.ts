@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { type AuthUser, ForbiddenError } from '../../libs/http';
+import { randomBytes } from 'node:crypto';
+import { type AuthUser, ForbiddenError } from '../http';
+import { normalizeEmail } from './email';
+import { PasswordHasher } from './password-hasher';
 import type { Gender, Role, User } from './user.entity';
 import { LastAdminError, UserNotFoundError } from './users.errors';
 import { UserListQuery, UsersRepository } from './users.repository';
@@ -27,7 +30,10 @@ export interface NewUser {
 
 @Injectable()
 export class UsersService {
-  constructor(private readonly users: UsersRepository) {}
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly hasher: PasswordHasher,
+  ) {}
 
   /**
    * Inserts a user. No look-up first: the unique index on lower(email) decides, also between
@@ -68,6 +74,30 @@ export class UsersService {
     return this.users.findWithPasswordHash(by, manager);
   }
 
+  /** True when `password` is this user's current password; false for a wrong one or no such user. */
+  async verifyPassword(id: string, password: string): Promise<boolean> {
+    const user = await this.users.findWithPasswordHash({ id });
+    return user ? this.hasher.verify(password, user.passwordHash) : this.hasher.verifyAgainstNothing(password);
+  }
+
+  /**
+   * The one way an administrator is made (the CLI, the tests and the benchmarks all call it): an
+   * existing account is promoted and activated; otherwise one is created with a random password,
+   * returned so it can be shown once.
+   */
+  async promoteOrCreateAdmin(email: string, name = 'Administrator', password?: string): Promise<{ user: User; password?: string }> {
+    const address = normalizeEmail(email);
+    const existing = await this.users.findByEmail(address);
+    if (existing) {
+      await this.users.update(existing.id, { role: 'admin', isActive: true });
+      if (password !== undefined) await this.users.update(existing.id, { passwordHash: await this.hasher.hash(password) });
+      return { user: await this.getById(existing.id) };
+    }
+    const chosen = password ?? randomBytes(12).toString('base64url');
+    const user = await this.create({ name, email: address, passwordHash: await this.hasher.hash(chosen), role: 'admin', isActive: true });
+    return { user, password: password === undefined ? chosen : undefined };
+  }
+
   async activate(id: string, manager?: EntityManager): Promise<void> {
     await this.users.update(id, { isActive: true }, manager);
   }
@@ -77,7 +107,11 @@ export class UsersService {
   }
 
   /** Applies profile changes; an email taken meanwhile is the unique index's 409 (see create). */
-  async update(id: string, changes: Partial<Pick<User, 'name' | 'email' | 'noTlp' | 'gender' | 'role'>>, manager?: EntityManager): Promise<User> {
+  async update(
+    id: string,
+    changes: Partial<Pick<User, 'name' | 'email' | 'noTlp' | 'gender' | 'role'>>,
+    manager?: EntityManager,
+  ): Promise<User> {
     if (Object.keys(changes).length) await this.users.update(id, changes, manager);
     return this.getById(id, manager);
   }

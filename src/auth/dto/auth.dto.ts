@@ -1,13 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
-import {
-  ConfirmationField,
-  EmailField,
-  GenderField,
-  NameField,
-  PasswordField,
-  PhoneField,
-} from '../../users/dto/user-fields';
+import { ConfirmationField, EmailField, GenderField, NameField, PasswordField, PhoneField } from '../../users/dto/user-fields';
 import type { Gender } from '../../users/user.entity';
 
 export class RegisterDto {

@@ -1,4 +1,4 @@
-import { escapeHtml, Lang } from '../../../libs/http';
+import { escapeHtml, Lang } from '../../http';
 
 export interface MailContent {
   subject: string;
@@ -28,8 +28,16 @@ const TEMPLATES = {
   password_reset: {
     subject: ['Reset password akun Alat Berat', 'Reset your Alat Berat password'],
     body: [
-      ['Halo {name},', 'Kami menerima permintaan reset password. Klik link berikut untuk membuat password baru. Link berlaku {ttl} dan hanya dapat dipakai sekali.', 'Abaikan email ini jika anda tidak memintanya.'],
-      ['Hello {name},', 'We received a request to reset your password. Open the link below to choose a new one. The link is valid for {ttl} and works once.', 'Ignore this email if you did not ask for it.'],
+      [
+        'Halo {name},',
+        'Kami menerima permintaan reset password. Klik link berikut untuk membuat password baru. Link berlaku {ttl} dan hanya dapat dipakai sekali.',
+        'Abaikan email ini jika anda tidak memintanya.',
+      ],
+      [
+        'Hello {name},',
+        'We received a request to reset your password. Open the link below to choose a new one. The link is valid for {ttl} and works once.',
+        'Ignore this email if you did not ask for it.',
+      ],
     ],
     action: ['Reset password', 'Reset password'],
   },
@@ -44,15 +52,31 @@ const TEMPLATES = {
   email_change_notice: {
     subject: ['Permintaan perubahan email akun Alat Berat', 'Email change requested for your Alat Berat account'],
     body: [
-      ['Halo {name},', 'Ada permintaan untuk mengubah email akun anda menjadi {newEmail}. Email lama tetap berlaku sampai alamat baru dikonfirmasi.', 'Jika ini bukan anda, segera ganti password anda.'],
-      ['Hello {name},', 'Someone asked to change the email of your account to {newEmail}. Your current address stays in use until the new one is confirmed.', 'If this was not you, change your password now.'],
+      [
+        'Halo {name},',
+        'Ada permintaan untuk mengubah email akun anda menjadi {newEmail}. Email lama tetap berlaku sampai alamat baru dikonfirmasi.',
+        'Jika ini bukan anda, segera ganti password anda.',
+      ],
+      [
+        'Hello {name},',
+        'Someone asked to change the email of your account to {newEmail}. Your current address stays in use until the new one is confirmed.',
+        'If this was not you, change your password now.',
+      ],
     ],
   },
   password_changed: {
     subject: ['Password akun Alat Berat anda telah diubah', 'Your Alat Berat password was changed'],
     body: [
-      ['Halo {name},', 'Password akun anda baru saja diubah dan sesi login lain telah diakhiri.', 'Jika ini bukan anda, segera reset password anda.'],
-      ['Hello {name},', 'The password of your account was just changed and your other sessions were ended.', 'If this was not you, reset your password now.'],
+      [
+        'Halo {name},',
+        'Password akun anda baru saja diubah dan sesi login lain telah diakhiri.',
+        'Jika ini bukan anda, segera reset password anda.',
+      ],
+      [
+        'Hello {name},',
+        'The password of your account was just changed and your other sessions were ended.',
+        'If this was not you, reset your password now.',
+      ],
     ],
   },
 } satisfies Record<string, Template>;

@@ -1,12 +1,13 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateBy, ValidateIf } from 'class-validator';
-import { IsPassword, MatchesField, maxLengthMessage, oneOfMessage } from '../../../libs/http';
+import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateBy, ValidateIf } from 'class-validator';
+import { IsPassword, MatchesField, maxLengthMessage, oneOfMessage } from '../../http';
+import { isAcceptableEmail, normalizeEmail } from '../email';
 import { GENDERS, ROLES } from '../user.entity';
 
 const trim = Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
-const normaliseEmail = Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value));
+const normaliseEmail = Transform(({ value }) => (typeof value === 'string' ? normalizeEmail(value) : value));
 
 /**
  * An optional field of a partial update may be left out, but not sent as null: these columns
@@ -24,7 +25,7 @@ export const EmailField = (required = true) =>
     ...(required ? [IsNotEmpty()] : [OmittableNotNull(), IsNotEmpty()]),
     IsString(),
     MaxLength(254, { message: maxLengthMessage(254) }),
-    IsEmail({}),
+    ValidateBy({ name: 'isEmail', validator: { validate: (value: unknown) => typeof value === 'string' && isAcceptableEmail(value) } }),
   );
 
 /** 8 characters to 72 bytes (bcrypt's limit); never trimmed. */
@@ -59,7 +60,10 @@ export const NameField = (required = true) =>
     IsString(),
     MaxLength(100, { message: maxLengthMessage(100) }),
     // PostgreSQL refuses NUL in text (a 500 otherwise); other control characters have no place in a name.
-    ValidateBy({ name: 'noControlCharacters', validator: { validate: (value: unknown) => typeof value !== 'string' || !/[\u0000-\u001f\u007f]/.test(value) } }),
+    ValidateBy({
+      name: 'noControlCharacters',
+      validator: { validate: (value: unknown) => typeof value !== 'string' || !/[\u0000-\u001f\u007f]/.test(value) },
+    }),
   );
 
 const PHONE = /^\+?[0-9]{8,15}$/;

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Param, Put, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import {
@@ -12,16 +12,66 @@ import {
   ok,
   Public,
   RequestLang,
+  Roles,
   uuidParam,
-} from '../../libs/http';
+} from '../http';
 import { toUserResponse, UserResponseDto } from '../users/dto/user-response.dto';
+import { UsersService } from '../users/users.service';
 import { AccountService } from './account.service';
-import { UpdateUserDto } from './dto/account.dto';
+import { ListUsersQueryDto } from './dto/list-users.dto';
+import { UpdateUserDto } from './dto/update-user.dto';
 
+const PAGE_META = {
+  meta: {
+    type: 'object',
+    required: ['page', 'limit', 'total'],
+    properties: {
+      page: { type: 'integer', example: 1 },
+      limit: { type: 'integer', example: 20, description: 'after clamping to 100' },
+      total: { type: 'integer', example: 57, description: 'users matching the search, over all pages' },
+    },
+  },
+};
+
+/** The /api/users resource: reads go straight to UsersService, changes through AccountService. */
 @ApiTags('users')
 @Controller('users')
 export class AccountController {
-  constructor(private readonly account: AccountService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly account: AccountService,
+  ) {}
+
+  @Get('me')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'The caller’s own user' })
+  @ApiEnvelopeResponse({ status: 200, message: 'get_user_ok', type: UserResponseDto })
+  @ApiErrorResponses({ 401: ['token_invalid'] })
+  async me(@CurrentUser() caller: AuthUser) {
+    return ok('get_user_ok', toUserResponse(await this.users.getById(caller.id)));
+  }
+
+  @Get()
+  @Roles('admin')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'List users (admin): newest first, paged, optional search over name and email' })
+  @ApiEnvelopeResponse({ status: 200, message: 'list_users_ok', type: UserResponseDto, extra: PAGE_META })
+  @ApiErrorResponses({ 400: ['v_int'], 401: ['token_invalid'], 403: ['forbidden'] })
+  async list(@Query() query: ListUsersQueryDto) {
+    const { users, ...meta } = await this.users.list(query);
+    return ok('list_users_ok', users.map(toUserResponse), { meta });
+  }
+
+  // Declared after `me`: Express matches in order, and "me" is not a uuid.
+  @Get(':id')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'One user: the caller’s own, or anyone’s for an admin' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiEnvelopeResponse({ status: 200, message: 'get_user_ok', type: UserResponseDto })
+  @ApiErrorResponses({ 400: ['v_uuid'], 401: ['token_invalid'], 403: ['forbidden'], 404: ['user_not_found'] })
+  async getOne(@CurrentUser() caller: AuthUser, @Param('id', uuidParam('id')) id: string) {
+    return ok('get_user_ok', toUserResponse(await this.users.getForCaller(caller, id)));
+  }
 
   @Put(':id')
   @ApiBearerAuth()
@@ -48,7 +98,12 @@ export class AccountController {
     404: ['user_not_found'],
     409: ['last_admin', 'email_taken'],
   })
-  async update(@CurrentUser() caller: AuthUser, @Param('id', uuidParam('id')) id: string, @Body() dto: UpdateUserDto, @RequestLang() lang: Lang) {
+  async update(
+    @CurrentUser() caller: AuthUser,
+    @Param('id', uuidParam('id')) id: string,
+    @Body() dto: UpdateUserDto,
+    @RequestLang() lang: Lang,
+  ) {
     const { user } = await this.account.update(
       caller,
       id,

@@ -1,17 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { type AuthUser, ForbiddenError, type Lang } from '../../libs/http';
+import { type AuthUser, ForbiddenError, type Lang } from '../http';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
 import { MailService } from '../mail/mail.service';
 import { describeDuration } from '../mail/templates';
+import { BadLinkTokenError } from '../tokens/tokens.errors';
 import { TokensService } from '../tokens/tokens.service';
 import { PasswordHasher } from '../users/password-hasher';
 import type { Gender, Role, User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
-import { BadLinkTokenError } from './auth.errors';
-import { PasswordResetService } from './password-reset.service';
+import { emailChangeLink } from '../auth/links';
+import { CurrentPasswordError } from '../users/users.errors';
 
 /** A partial update; `undefined` leaves a field as it is, `null` clears no_tlp / gender. */
 export interface AccountChanges {
@@ -37,7 +38,6 @@ export class AccountService {
     private readonly tokens: TokensService,
     private readonly mail: MailService,
     private readonly hasher: PasswordHasher,
-    private readonly passwordReset: PasswordResetService,
   ) {}
 
   /**
@@ -49,11 +49,11 @@ export class AccountService {
     const target = await this.users.getForCaller(caller, id);
     if (changes.role !== undefined && caller.role !== 'admin') throw new ForbiddenError('role_forbidden');
 
-    const newEmail = changes.email !== undefined && changes.email !== target.email.toLowerCase() ? changes.email : undefined;
+    const newEmail = changes.email !== undefined && changes.email !== target.email ? changes.email : undefined;
     if (newEmail !== undefined || changes.password !== undefined) {
       // Always the caller's own password: for an admin editing someone else it is a re-authentication,
       // so a stolen admin access token alone cannot take over accounts by changing their credentials.
-      await this.passwordReset.assertCurrentPassword(caller.id, changes.currentPassword);
+      await this.assertCurrentPassword(caller.id, changes.currentPassword);
     }
     // Hashed before the transaction: bcrypt takes tens of milliseconds and must not hold row locks.
     const passwordHash = changes.password !== undefined ? await this.hasher.hash(changes.password) : undefined;
@@ -77,10 +77,13 @@ export class AccountService {
       if (newEmail !== undefined) {
         emailTaken = (await this.users.findByEmail(newEmail, db)) !== null;
         // The newest request wins: an earlier pending link for this account stops working.
-        emailToken = await this.tokens.issueOneTimeToken(db, id, 'email_change', this.config.auth.emailChangeTtl, {
-          replace: true,
-          newEmail,
-        });
+        emailToken = await this.tokens.issueOneTimeToken(
+          id,
+          'email_change',
+          this.config.auth.emailChangeTtl,
+          { replace: true, newEmail },
+          db,
+        );
       }
       return { user, emailToken, emailTaken };
     });
@@ -94,12 +97,18 @@ export class AccountService {
       if (!emailTaken) {
         this.mail.send(newEmail, 'email_change', lang, {
           name: user.name,
-          link: `${this.config.appUrl}/api/users/email/confirm/${emailToken}`,
+          link: emailChangeLink(this.config, emailToken),
           ttl: describeDuration(this.config.auth.emailChangeTtl, lang),
         });
       }
     }
     return { user };
+  }
+
+  /** Missing or wrong is a 400. */
+  private async assertCurrentPassword(userId: string, currentPassword: string | undefined): Promise<void> {
+    if (!currentPassword) throw new CurrentPasswordError('current_password_required');
+    if (!(await this.users.verifyPassword(userId, currentPassword))) throw new CurrentPasswordError('current_password_wrong');
   }
 
   /**
@@ -108,20 +117,17 @@ export class AccountService {
    */
   async confirmEmailChange(token: string): Promise<'email_changed'> {
     return this.dataSource.transaction(async (db) => {
-      const check = await this.tokens.checkOneTimeToken(token, 'email_change', db);
-      if (check.status === 'unknown') throw new BadLinkTokenError('email_change_invalid');
-      if (check.status === 'expired') throw new BadLinkTokenError('email_change_expired');
-      const { userId, newEmail } = check.token;
-      if (!newEmail) throw new BadLinkTokenError('email_change_invalid');
-      if (check.status === 'used') {
+      const { token: link, repeat } = await this.tokens.consume(token, 'email_change', db);
+      const { userId, newEmail } = link;
+      if (!newEmail) throw new BadLinkTokenError('email_change', 'invalid');
+      if (repeat) {
         // Mail scanners open links before people do: a second click still reports success.
         const user = await this.users.getById(userId, db);
         if (user.email === newEmail) return 'email_changed' as const;
-        throw new BadLinkTokenError('email_change_invalid');
+        throw new BadLinkTokenError('email_change', 'invalid');
       }
       // Taken since the request? The unique index refuses the update: 409 "Email sudah terdaftar".
       await this.users.update(userId, { email: newEmail }, db);
-      await this.tokens.markUsed(check.token.id, db);
       return 'email_changed' as const;
     });
   }

@@ -1,6 +1,6 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
-import { TooManyRequestsError } from '../../libs/http';
+import { TooManyRequestsError } from '../http';
 
 /**
  * RATE_LIMIT_PER_MINUTE per client address on each public auth route. The address is req.ip,

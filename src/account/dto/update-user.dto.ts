@@ -1,14 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
-import {
-  ConfirmationField,
-  EmailField,
-  GenderField,
-  NameField,
-  PasswordField,
-  PhoneField,
-  RoleField,
-} from '../../users/dto/user-fields';
+import { ConfirmationField, EmailField, GenderField, NameField, PasswordField, PhoneField, RoleField } from '../../users/dto/user-fields';
 import type { Gender, Role } from '../../users/user.entity';
 
 /** PUT /users/:id: every field optional; a field left out stays as it is. */

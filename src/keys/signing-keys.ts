@@ -1,5 +1,3 @@
-import { Module } from '@nestjs/common';
-import { APP_CONFIG } from '../config/config.module';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -52,10 +50,3 @@ export async function loadSigningKeys(config: AppConfig): Promise<SigningKeys> {
     publicJwk: { ...jwk, kid, alg: ACCESS_TOKEN_ALGORITHM, use: 'sig' },
   };
 }
-
-/** Provides SIGNING_KEYS to the JWT module's factory and to the strategy. */
-@Module({
-  providers: [{ provide: SIGNING_KEYS, inject: [APP_CONFIG], useFactory: loadSigningKeys }],
-  exports: [SIGNING_KEYS],
-})
-export class SigningKeysModule {}

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { TooManyRequestsError } from '../../libs/http';
+import { TooManyRequestsError } from '../http';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
 
@@ -59,9 +59,12 @@ export class LoginFailures {
     @Inject(WINDOW_COUNTER) private readonly counter: WindowCounter,
   ) {}
 
-  /** Hashed: the counter store (Redis, perhaps shared) never holds the addresses people typed. */
+  /**
+   * `email` comes normalised (users/email.ts). Hashed: the counter store (Redis, perhaps shared)
+   * never holds the addresses people typed.
+   */
   private key(email: string) {
-    return `login-failures:${createHash('sha256').update(email.trim().toLowerCase()).digest('base64url')}`;
+    return `login-failures:${createHash('sha256').update(email).digest('base64url')}`;
   }
 
   /** Counts this attempt; throws 429 when it is past the limit. */

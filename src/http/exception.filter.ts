@@ -62,7 +62,13 @@ export class EnvelopeExceptionFilter implements ExceptionFilter {
 
   private render(exception: unknown, request: Request): Rendered {
     if (exception instanceof AppError) {
-      return { status: exception.status, reasons: exception.reasons, summary: exception.summary, headers: exception.headers, data: exception.data };
+      return {
+        status: exception.status,
+        reasons: exception.reasons,
+        summary: exception.summary,
+        headers: exception.headers,
+        data: exception.data,
+      };
     }
     const bodyError = this.bodyParserError(exception);
     if (bodyError) return bodyError;

@@ -101,8 +101,7 @@ export function MatchesField(other: string, options?: ValidationOptions): Proper
       name: 'matchesField',
       constraints: [other],
       validator: {
-        validate: (value: unknown, args?: ValidationArguments) =>
-          value === (args?.object as Record<string, unknown>)[other],
+        validate: (value: unknown, args?: ValidationArguments) => value === (args?.object as Record<string, unknown>)[other],
       },
     },
     options,

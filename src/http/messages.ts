@@ -18,10 +18,7 @@ const MESSAGES = {
   update_ok: ['Update user berhasil', 'User updated'],
   email_changed: ['Email berhasil diubah', 'Email address changed'],
   delete_ok: ['Delete user berhasil', 'User deleted'],
-  forgot_ok: [
-    'Jika email terdaftar, link reset password telah dikirim',
-    'If the email is registered, a password reset link has been sent',
-  ],
+  forgot_ok: ['Jika email terdaftar, link reset password telah dikirim', 'If the email is registered, a password reset link has been sent'],
   reset_ok: ['Password berhasil direset', 'Password has been reset'],
   health_ok: ['Service berjalan normal', 'Service is healthy'],
 
@@ -55,10 +52,7 @@ const MESSAGES = {
   payload_too_large: ['Body terlalu besar (maksimal 100 kB)', 'Request body is too large (max 100 kB)'],
   unsupported_media_type: ['Content-Type harus application/json', 'Content-Type must be application/json'],
   too_many_requests: ['Terlalu banyak permintaan, coba lagi nanti', 'Too many requests, try again later'],
-  too_many_login_failures: [
-    'Terlalu banyak percobaan login gagal, coba lagi nanti',
-    'Too many failed login attempts, try again later',
-  ],
+  too_many_login_failures: ['Terlalu banyak percobaan login gagal, coba lagi nanti', 'Too many failed login attempts, try again later'],
   internal: ['Terjadi kesalahan pada server', 'Internal server error'],
   database_unavailable: ['Database tidak tersedia', 'Database unavailable'],
   service_unavailable: ['Layanan sementara tidak tersedia, coba lagi nanti', 'Service temporarily unavailable, try again later'],

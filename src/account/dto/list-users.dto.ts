@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { maxLengthMessage } from '../../../libs/http';
+import { maxLengthMessage } from '../../http';
 
 /**
  * Query strings arrive as text: whole numbers become numbers, an empty value means "not given",

@@ -14,9 +14,7 @@ interface SuccessDoc {
 
 /** Documents a success answer in the envelope, with `data` as an array of `type`. */
 export function ApiEnvelopeResponse(doc: SuccessDoc): MethodDecorator & ClassDecorator {
-  const data = doc.type
-    ? { type: 'array', items: { $ref: getSchemaPath(doc.type) } }
-    : { type: 'array', nullable: true, example: null };
+  const data = doc.type ? { type: 'array', items: { $ref: getSchemaPath(doc.type) } } : { type: 'array', nullable: true, example: null };
   const message = translate(doc.message, 'id');
   return applyDecorators(
     ...(doc.type ? [ApiExtraModels(doc.type)] : []),

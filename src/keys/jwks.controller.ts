@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Public } from '../../libs/http';
+import { Public } from '../http';
 import { SIGNING_KEYS, type SigningKeys } from './signing-keys';
 
 /** Public keys that verify access tokens, for services that check tokens offline. */
