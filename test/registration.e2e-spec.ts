@@ -46,9 +46,10 @@ describe('register → activation email → login → profile', () => {
     expect(mail.html).toContain(mail.link);
 
     const path = new URL(mail.link!).pathname;
-    const first = await t.http.get(path).expect(200);
+    // A JSON client (the spec's) activates with GET; browsers get a page with a button (test/activation-page.e2e-spec.ts).
+    const first = await t.http.get(path).set('Accept', 'application/json').expect(200);
     expect(first.body).toEqual({ error: null, message: 'Akun anda telah aktif', data: null });
-    const again = await t.http.get(path).expect(200);
+    const again = await t.http.get(path).set('Accept', 'application/json').expect(200);
     expect(again.body.message).toBe('Akun anda sudah aktif');
 
     const login = await t.http.post('/api/users/login').send({ email, password: PASSWORD }).expect(200);
@@ -72,13 +73,15 @@ describe('register → activation email → login → profile', () => {
     const path = new URL((await t.smtp.waitFor(email)).link!).pathname;
     const html = await t.http.get(path).set('Accept', 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8').expect(200);
     expect(html.headers['content-type']).toMatch(/text\/html/);
-    expect(html.text).toContain('Akun anda telah aktif');
+    expect(html.text).toContain('Aktifkan akun');
+    const done = await t.http.post(path).set('Accept', 'text/html').expect(200);
+    expect(done.text).toContain('Akun anda telah aktif');
     const bad = await t.http.get('/api/users/activate/not-a-real-token').set('Accept', 'text/html').expect(400);
     expect(bad.text).toContain('Token aktivasi tidak valid');
   });
 
   it('refuses an unknown and an expired activation token with 400', async () => {
-    const unknown = await t.http.get('/api/users/activate/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG').expect(400);
+    const unknown = await t.http.get('/api/users/activate/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG').set('Accept', 'application/json').expect(400);
     expect(unknown.body).toEqual({ error: ['Token aktivasi tidak valid'], message: 'Aktivasi gagal', data: null });
 
     const email = uniqueEmail();
@@ -90,7 +93,7 @@ describe('register → activation email → login → profile', () => {
         `UPDATE one_time_tokens SET expires_at = now() - interval '1 second' WHERE user_id = (SELECT id FROM users WHERE email = $1)`,
         [email],
       );
-    const expired = await t.http.get(path).expect(400);
+    const expired = await t.http.get(path).set('Accept', 'application/json').expect(400);
     expect(expired.body.error).toEqual(['Aktivasi sudah expired']);
   });
 
@@ -108,7 +111,7 @@ describe('register → activation email → login → profile', () => {
 
     const fresh = await t.smtp.waitFor(email, (m) => new URL(m.link!).pathname !== oldPath);
     await t.http.get(oldPath).expect(400);
-    await t.http.get(new URL(fresh.link!).pathname).expect(200);
+    await t.http.post(new URL(fresh.link!).pathname).expect(200);
 
     const before = t.smtp.mailsTo(email).length;
     const active = await t.http.post('/api/users/activation/resend').send({ email }).expect(202);

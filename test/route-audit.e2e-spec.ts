@@ -12,6 +12,7 @@ import { startTestApp, type TestApp } from './support/app';
 const PUBLIC_ROUTES = [
   'POST /api/users', // 1 register
   'GET /api/users/activate/:token', // 2 the activation link
+  'POST /api/users/activate/:token', // 2b the activation page's button
   'POST /api/users/activation/resend', // 3
   'POST /api/users/login', // 4
   'POST /api/users/refresh', // 5 (a refresh token, not an access token)

@@ -297,11 +297,11 @@ describe('sessions: refresh, logout, forgot and reset', () => {
         .send({ token: activationToken, password: NEW_PASSWORD, confirmation: NEW_PASSWORD })
         .expect(400);
       expect(wrong.body.error).toEqual(['Token reset password tidak valid']);
-      await t.http.get(activation.pathname).expect(200);
+      await t.http.post(activation.pathname).expect(200);
       await t.http.post('/api/users/login').send({ email, password: PASSWORD }).expect(200);
 
       const resetToken = (await resetLink(email, t.smtp.mails.length)).searchParams.get('token')!;
-      const asActivation = await t.http.get(`/api/users/activate/${resetToken}`).expect(400);
+      const asActivation = await t.http.get(`/api/users/activate/${resetToken}`).set('Accept', 'application/json').expect(400);
       expect(asActivation.body.error).toEqual(['Token aktivasi tidak valid']);
       await t.http
         .post('/api/users/password/reset')

@@ -608,7 +608,7 @@ describe('user management: get, list, update, delete, roles', () => {
         .expect(201);
       expect(again.body.data[0].id).not.toBe(user.id);
       const activation = await t.smtp.waitFor(user.email, (m) => m.subject === 'Aktivasi akun Alat Berat anda' && !oldLinks.has(m.link));
-      await t.http.get(new URL(activation.link!).pathname).expect(200);
+      await t.http.post(new URL(activation.link!).pathname).expect(200);
       await t.http.post('/api/users/login').send({ email: user.email, password: PASSWORD }).expect(200);
     });
 

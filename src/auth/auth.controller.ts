@@ -2,7 +2,14 @@ import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Req, Res, 
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import {
+  activationConfirmHtml,
   ApiEnvelopeResponse,
+  asPage,
+  BrowserLink,
+  FormPage,
+  isJsonClient,
+  linkPageHtml,
+  resetFormHtml,
   ApiErrorResponses,
   type AuthUser,
   CurrentUser,
@@ -49,30 +56,60 @@ export class AuthController {
 
   @Get('activate/:token')
   @Public()
-  @LinkPage()
+  @BrowserLink()
   @FailureMessage('activation_failed')
-  @ApiOperation({ summary: 'Activate an account (the link in the email); browsers get a small HTML page' })
+  @ApiOperation({
+    summary: 'The activation link: a JSON client activates; a browser gets a page with an "Aktifkan akun" button',
+    description:
+      'With `Accept: application/json` this activates the account (the original spec’s client). Every other client ' +
+      '(a browser, a mail scanner, `Accept: */*`, no Accept) and every HEAD changes nothing: it gets a small HTML page ' +
+      'that says what the link is for, with one button that posts to `POST /api/users/activate/{token}`.',
+  })
   @ApiProduces('application/json', 'text/html')
   @ApiEnvelopeResponse({
     status: 200,
     message: 'activated',
-    description: '"Akun anda telah aktif", or "Akun anda sudah aktif" on a second click',
+    description: '"Akun anda telah aktif", or "Akun anda sudah aktif" on a second click; browsers get the confirmation page',
   })
   @ApiErrorResponses({ 400: ['activation_invalid', 'activation_expired'] }, 'activation_failed')
   async activate(@Param('token') token: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    if (request.method === 'GET' && isJsonClient(request)) return ok(await this.auth.activate(token), null);
+    // Mail scanners open links (a HEAD is enough): looking at the link must not use it up.
+    const state = await this.auth.checkActivation(token);
+    return asPage(response, state === 'pending' ? activationConfirmHtml(request) : linkPageHtml(request, 'already_active'));
+  }
+
+  @Post('activate/:token')
+  @Public()
+  @LinkPage()
+  @HttpCode(200)
+  @FailureMessage('activation_failed')
+  @ApiOperation({
+    summary: 'Activate an account (the button of the activation page); never logs anyone in',
+    description: 'A browser’s form post gets the outcome as a page, with a link to `LOGIN_URL` when that is set.',
+  })
+  @ApiProduces('application/json', 'text/html')
+  @ApiEnvelopeResponse({
+    status: 200,
+    message: 'activated',
+    description: '"Akun anda telah aktif", or "Akun anda sudah aktif" when the link was used before',
+  })
+  @ApiErrorResponses({ 400: ['activation_invalid', 'activation_expired'] }, 'activation_failed')
+  async confirmActivation(@Param('token') token: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     return linkOutcome(request, response, await this.auth.activate(token));
   }
 
   @Post('activation/resend')
   @Public()
+  @LinkPage()
   @HttpCode(202)
   @UseGuards(AuthRateLimitGuard)
   @ApiOperation({ summary: 'Send a fresh activation link (same answer whether or not the email exists)' })
   @ApiEnvelopeResponse({ status: 202, message: 'activation_resent' })
   @ApiErrorResponses({ 400: ['v_required', 'v_email'], 429: ['too_many_requests'] })
-  resendActivation(@Body() dto: EmailDto, @RequestLang() lang: Lang) {
+  resendActivation(@Body() dto: EmailDto, @RequestLang() lang: Lang, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     this.auth.resendActivation(dto.email, lang);
-    return ok('activation_resent', null);
+    return linkOutcome(request, response, 'activation_resent');
   }
 
   @Post('login')
@@ -125,29 +162,34 @@ export class AuthController {
 
   @Post('password/forgot')
   @Public()
+  @LinkPage()
   @HttpCode(202)
   @UseGuards(AuthRateLimitGuard)
   @ApiOperation({ summary: 'Email a password reset link (same answer whether or not the email exists)' })
   @ApiEnvelopeResponse({ status: 202, message: 'forgot_ok' })
   @ApiErrorResponses({ 400: ['v_required', 'v_email'], 429: ['too_many_requests'] })
-  forgotPassword(@Body() dto: EmailDto, @RequestLang() lang: Lang) {
+  forgotPassword(@Body() dto: EmailDto, @RequestLang() lang: Lang, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     this.passwordReset.requestReset(dto.email, lang);
-    return ok('forgot_ok', null);
+    return linkOutcome(request, response, 'forgot_ok');
   }
 
   @Get('password/reset')
   @Public()
+  @BrowserLink()
   @ApiOperation({ summary: 'The reset form a person opens from the email (when PASSWORD_RESET_URL is unset)' })
   @ApiProduces('text/html')
   @ApiQuery({ name: 'token', required: true })
-  resetForm(@Query('token') token: string | undefined, @Res({ passthrough: true }) response: Response, @RequestLang() lang: Lang) {
-    response.type('html').setHeader('Cache-Control', 'no-store');
-    return this.passwordReset.renderForm(typeof token === 'string' ? token : '', lang);
+  async resetForm(@Query('token') token: string | undefined, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const presented = typeof token === 'string' ? token : '';
+    // An unknown or expired link says so at once, with a way to ask for a new one; the look leaves it unused.
+    await this.passwordReset.checkLink(presented);
+    return asPage(response, resetFormHtml(request, presented));
   }
 
   @Post('password/reset')
   @Public()
   @LinkPage()
+  @FormPage('reset')
   @HttpCode(200)
   @UseGuards(AuthRateLimitGuard)
   @ApiOperation({ summary: 'Set a new password with the token from the reset link; ends every session' })

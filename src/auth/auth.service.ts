@@ -14,6 +14,7 @@ import { UsersService, type NewUser } from '../users/users.service';
 import { LoginFailures } from '../rate-limit/login-failures';
 import { AccountNotActivatedError, InvalidCredentialsError, InvalidRefreshTokenError } from './auth.errors';
 import type { AccessTokenClaims } from './jwt.strategy';
+import { peekLinkToken } from './link-check';
 import { activationLink } from './links';
 
 export interface TokenPair {
@@ -62,6 +63,16 @@ export class AuthService {
       await this.users.activate(link.userId, db);
       return 'activated';
     });
+  }
+
+  /**
+   * The state of an activation link without using it (the page a browser or mail scanner opens):
+   * 'pending' when the button would activate, 'already_active' for a used, unexpired link.
+   * Unknown and expired throw the same 400 as activating would.
+   */
+  async checkActivation(token: string): Promise<'pending' | 'already_active'> {
+    const { repeat } = await peekLinkToken(this.dataSource, this.tokens, token, 'activation');
+    return repeat ? 'already_active' : 'pending';
   }
 
   /**

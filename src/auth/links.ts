@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/config';
  * use the same file for the email-change link.
  */
 export function activationLink(config: AppConfig, token: string): string {
+  if (config.auth.activationUrl) return withToken(config.auth.activationUrl, token);
   return `${config.appUrl}/api/users/activate/${token}`;
 }
 
@@ -20,6 +21,16 @@ export function emailChangeLink(config: AppConfig, token: string): string {
 /** Where the reset form posts: this service's own route, whatever page showed the form. */
 export function passwordResetAction(config: AppConfig): string {
   return `${config.appUrl}/api/users/password/reset`;
+}
+
+/** Where the "send me a new activation link" form of the activation page posts. */
+export function activationResendAction(config: AppConfig): string {
+  return `${config.appUrl}/api/users/activation/resend`;
+}
+
+/** Where the "send me a new reset link" form of the reset page posts. */
+export function passwordForgotAction(config: AppConfig): string {
+  return `${config.appUrl}/api/users/password/forgot`;
 }
 
 function withToken(base: string, token: string): string {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { escapeHtml, type Lang, renderPage, translate } from '../http';
+import type { Lang } from '../http';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
 import { MailService } from '../mail/mail.service';
@@ -10,7 +10,8 @@ import { TokensService } from '../tokens/tokens.service';
 import { PasswordHasher } from '../users/password-hasher';
 import { UsersService } from '../users/users.service';
 import { LoginFailures } from '../rate-limit/login-failures';
-import { passwordResetAction, passwordResetLink } from './links';
+import { peekLinkToken } from './link-check';
+import { passwordResetLink } from './links';
 
 /** Forgot / reset by emailed link. */
 @Injectable()
@@ -59,18 +60,8 @@ export class PasswordResetService {
     await this.loginFailures.clear(email);
   }
 
-  renderForm(token: string, lang: Lang): string {
-    const en = lang === 'en';
-    return renderPage(
-      en ? 'Reset password' : 'Reset password',
-      `<h1>${en ? 'Choose a new password' : 'Buat password baru'}</h1>
-<form method="post" action="${escapeHtml(passwordResetAction(this.config))}">
-<input type="hidden" name="token" value="${escapeHtml(token)}">
-<label>${escapeHtml(translate('f_password', lang))}<input type="password" name="password" minlength="8" required autocomplete="new-password"></label>
-<label>${escapeHtml(translate('f_confirmation', lang))}<input type="password" name="confirmation" minlength="8" required autocomplete="new-password"></label>
-<button type="submit">${en ? 'Save' : 'Simpan'}</button>
-</form>`,
-      lang,
-    );
+  /** Throws the reset's 400 for an unknown or expired link, without using it up (the form's page). */
+  async checkLink(token: string): Promise<void> {
+    await peekLinkToken(this.dataSource, this.tokens, token, 'password_reset');
   }
 }

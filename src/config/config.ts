@@ -25,7 +25,13 @@ export interface AppConfig {
     privateKeyPem?: string;
     keysDir: string;
     passwordResetUrl?: string;
+    /** Frontend page the activation email links to (with `?token=`); unset → this service's own page. */
+    activationUrl?: string;
+    /** Frontend login page, linked from the activation and reset outcome pages. */
+    loginUrl?: string;
   };
+  /** Origins a browser may call the API from (CORS). `localhost`: any http://localhost:<port>. */
+  cors: { origins: '*' | string[]; localhost: boolean };
   rateLimit: {
     perMinute: number;
     loginFailuresLimit: number;
@@ -114,6 +120,23 @@ export function loadConfig(env: Env = process.env): AppConfig {
           ? Number(trustProxyRaw)
           : trustProxyRaw;
 
+  const corsRaw = value('CORS_ORIGINS');
+  const corsOrigins: '*' | string[] = corsRaw === '*' ? '*' : [];
+  if (corsRaw !== undefined && corsRaw !== '*') {
+    for (const entry of corsRaw.split(',').map((part) => part.trim().replace(/\/+$/, ''))) {
+      if (!entry) continue;
+      let origin: string | undefined;
+      try {
+        const parsed = new URL(entry);
+        if (['http:', 'https:'].includes(parsed.protocol) && parsed.origin === entry.toLowerCase()) origin = parsed.origin;
+      } catch {
+        // reported below
+      }
+      if (origin) (corsOrigins as string[]).push(origin);
+      else problems.push(`CORS_ORIGINS must be "*" or a comma-separated list of origins like https://app.example.com (got "${entry}")`);
+    }
+  }
+
   if (nodeEnv === 'production') {
     const missing = ['DATABASE_URL', 'SMTP_URL', 'APP_URL', 'JWT_PRIVATE_KEY'].filter((name) => !value(name));
     if (missing.length) problems.push(`NODE_ENV=production needs ${missing.join(', ')} (the development defaults are not safe there)`);
@@ -146,7 +169,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
       privateKeyPem,
       keysDir: `${dataDir}/keys`,
       passwordResetUrl: url('PASSWORD_RESET_URL', ['http:', 'https:']),
+      activationUrl: url('ACTIVATION_URL', ['http:', 'https:']),
+      loginUrl: url('LOGIN_URL', ['http:', 'https:']),
     },
+    cors: { origins: corsOrigins, localhost: corsRaw === undefined && nodeEnv !== 'production' },
     rateLimit: {
       perMinute: integer('RATE_LIMIT_PER_MINUTE', 20, 0, 1_000_000),
       loginFailuresLimit: integer('LOGIN_FAILURES_LIMIT', 10, 0, 1_000_000),

@@ -47,7 +47,7 @@ export class EnvelopeExceptionFilter implements ExceptionFilter {
     for (const [name, value] of Object.entries(rendered.headers ?? {})) response.setHeader(name, value);
     const context = requestContext(request);
     if (context.linkPage && prefersHtml(request)) {
-      response.status(rendered.status).type('html').send(linkPageHtml(request, rendered.reasons[0].key));
+      response.status(rendered.status).type('html').set('Cache-Control', 'no-store').send(linkPageHtml(request, rendered.reasons));
       return;
     }
     const lang = languageOf(request.headers['accept-language']);

@@ -90,6 +90,36 @@ const MESSAGES = {
   f_page: ['Halaman', 'Page'],
   f_limit: ['Limit', 'Limit'],
   f_search: ['Pencarian', 'Search'],
+
+  // the HTML pages people reach from an email link (activation, reset, email change)
+  p_activate_title: ['Aktifkan akun anda', 'Activate your account'],
+  p_activate_text: [
+    'Link ini dikirim ke email anda karena alamat ini didaftarkan di Alat Berat. Tekan tombol di bawah untuk mengaktifkan akun.',
+    'This link was emailed to you because this address was registered with Alat Berat. Press the button below to activate the account.',
+  ],
+  p_activate_not_you: [
+    'Bukan anda yang mendaftar? Tutup saja halaman ini: akun tidak akan diaktifkan.',
+    'Did not register? Just close this page: the account will not be activated.',
+  ],
+  p_activate_button: ['Aktifkan akun', 'Activate account'],
+  p_login_next: ['Silakan login dengan email dan password anda.', 'You can now log in with your email and password.'],
+  p_login_button: ['Login', 'Log in'],
+  p_new_activation_link: ['Masukkan email anda untuk menerima link aktivasi baru.', 'Enter your email to receive a new activation link.'],
+  p_new_reset_link: ['Masukkan email anda untuk menerima link reset password baru.', 'Enter your email to receive a new password reset link.'],
+  p_send_link: ['Kirim link baru', 'Send a new link'],
+  p_check_inbox: ['Periksa kotak masuk (dan folder spam) email anda.', 'Check your inbox (and spam folder).'],
+  p_reset_title: ['Buat password baru', 'Choose a new password'],
+  p_reset_hint: [
+    'Minimal 8 karakter. Setelah disimpan, semua sesi login akun ini diakhiri.',
+    'At least 8 characters. Saving it ends every login session of this account.',
+  ],
+  p_reset_button: ['Simpan password', 'Save password'],
+  p_reset_fix: ['Perbaiki isian di bawah lalu simpan lagi.', 'Fix the fields below and save again.'],
+  p_reset_done: ['Semua sesi login telah diakhiri. Login dengan password baru anda.', 'Every session was ended. Log in with your new password.'],
+  p_email_changed_next: ['Mulai sekarang, login dengan alamat email baru anda.', 'From now on, log in with your new email address.'],
+  p_email_change_again: ['Minta perubahan email lagi dari pengaturan akun anda.', 'Ask for the email change again from your account settings.'],
+  p_error_title: ['Permintaan tidak dapat diproses', 'The request could not be completed'],
+  p_try_again: ['Kembali ke halaman sebelumnya dan coba lagi.', 'Go back to the previous page and try again.'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type MessageKey = keyof typeof MESSAGES;

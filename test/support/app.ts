@@ -83,7 +83,8 @@ export async function registerActiveUser(t: TestApp, overrides: Record<string, u
     (m) => t.smtp.mails.indexOf(m) >= mailsBefore && (m.subject.includes('ktivasi') || m.subject.includes('Activate')),
   );
   const link = new URL(mail.link!);
-  await t.http.get(link.pathname).expect(200);
+  // Route 2b (the activation page's button); a GET activates only for an explicit JSON client.
+  await t.http.post(link.pathname).expect(200);
   const login = await t.http.post('/api/users/login').send({ email, password }).expect(200);
   return {
     id: register.body.data[0].id as string,
