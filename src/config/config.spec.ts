@@ -74,3 +74,31 @@ describe('loadConfig', () => {
     expect(loadConfig(complete).nodeEnv).toBe('production');
   });
 });
+
+describe('CORS_ORIGINS', () => {
+  it('defaults to any localhost origin in development and none in production', () => {
+    expect(loadConfig({}).cors).toEqual({ origins: [], localhost: true });
+    const production = { DATABASE_URL: 'postgres://x/y', SMTP_URL: 'smtp://x', APP_URL: 'https://x.example' };
+    const pem = '-----BEGIN PRIVATE KEY-----\\nabc\\n-----END PRIVATE KEY-----';
+    expect(loadConfig({ NODE_ENV: 'production', ...production, JWT_PRIVATE_KEY: pem }).cors).toEqual({ origins: [], localhost: false });
+  });
+
+  it('reads a comma-separated list of origins, or * for any', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://App.example.com, http://localhost:5173/' }).cors).toEqual({
+      origins: ['https://app.example.com', 'http://localhost:5173'],
+      localhost: false,
+    });
+    expect(loadConfig({ CORS_ORIGINS: '*' }).cors.origins).toBe('*');
+  });
+
+  it.each(['app.example.com', 'https://app.example.com/path', 'ftp://x.example', 'https://a.example, *'])('refuses %j', (raw) => {
+    expect(() => loadConfig({ CORS_ORIGINS: raw })).toThrow(/CORS_ORIGINS/);
+  });
+
+  it('validates ACTIVATION_URL and LOGIN_URL as http(s) URLs', () => {
+    const config = loadConfig({ ACTIVATION_URL: 'https://app.example.com/activate', LOGIN_URL: 'https://app.example.com/login' });
+    expect(config.auth).toMatchObject({ activationUrl: 'https://app.example.com/activate', loginUrl: 'https://app.example.com/login' });
+    expect(() => loadConfig({ ACTIVATION_URL: 'javascript:alert(1)' })).toThrow(/ACTIVATION_URL/);
+    expect(() => loadConfig({ LOGIN_URL: 'not a url' })).toThrow(/LOGIN_URL/);
+  });
+});

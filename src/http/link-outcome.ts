@@ -127,14 +127,18 @@ function emailForm(action: string, lang: Lang): string {
 </form>`;
 }
 
-/** The page a browser sees for the outcome of a link or its form, success or failure. */
+/**
+ * The page a browser sees for the outcome of a link or its form: a success's message key, or a
+ * failure's reasons (from the exception filter).
+ */
 export function linkPageHtml(request: Request, outcome: MessageKey | MessageRef[]): string {
-  const reasons: MessageRef[] = typeof outcome === 'string' ? [{ key: outcome }] : outcome;
+  const failed = Array.isArray(outcome);
+  const reasons: MessageRef[] = failed ? outcome : [{ key: outcome }];
   const lang = langOf(request);
   const key = reasons[0]?.key ?? 'internal';
   const state = stateOf(request);
   const token = (request.body as { token?: unknown } | undefined)?.token;
-  if (state.form === 'reset' && !LINK_TOKEN_FAILURES.has(key) && typeof token === 'string') {
+  if (failed && state.form === 'reset' && !LINK_TOKEN_FAILURES.has(key) && typeof token === 'string') {
     return resetFormHtml(request, token, reasons);
   }
   const parts = OUTCOME_PAGES[key];
