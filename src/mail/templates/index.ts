@@ -90,20 +90,61 @@ function fill(text: string, vars: Vars, escape: boolean): string {
   });
 }
 
-/** Renders a template in one language to subject, plain text and HTML. */
+const FONT = 'font-family:Arial,Helvetica,sans-serif';
+const COPY_LINK = ['Jika tombol tidak berfungsi, salin link ini ke browser anda:', 'If the button does not work, copy this link into your browser:'];
+const FOOTER = [
+  'Email ini dikirim otomatis oleh Alat Berat. Mohon tidak membalas email ini.',
+  'This email was sent automatically by Alat Berat. Please do not reply to it.',
+];
+
+/**
+ * Renders a template in one language to subject, plain text and HTML. The HTML is the layout mail
+ * programs render alike (nested tables, inline styles, no script, no external image); the text
+ * part says the same, and its first http(s) URL is the link.
+ */
 export function renderMail(id: TemplateId, lang: Lang, vars: Vars): MailContent {
   const template: Template = TEMPLATES[id];
   const i = lang === 'en' ? 1 : 0;
   const paragraphs = template.body[i];
   const link = vars.link;
-  const text = [...paragraphs.map((p) => fill(p, vars, false)), ...(link ? [link] : [])].join('\n\n');
-  const button =
-    link && template.action
-      ? `<p><a href="${escapeHtml(link)}" style="display:inline-block;padding:10px 16px;background:#f5a400;color:#111;text-decoration:none;border-radius:4px">${escapeHtml(template.action[i])}</a></p><p style="font-size:12px;color:#666">${escapeHtml(link)}</p>`
-      : '';
-  const html = `<!doctype html><html lang="${lang}"><body style="font-family:sans-serif">${paragraphs
-    .map((p) => `<p>${fill(p, vars, true)}</p>`)
-    .join('')}${button}</body></html>`;
+  const action = link && template.action ? template.action[i] : undefined;
+  const text = [
+    ...paragraphs.map((p) => fill(p, vars, false)),
+    ...(link ? [action ? `${action}:\n${link}` : link] : []),
+    '--',
+    FOOTER[i],
+  ].join('\n\n');
+
+  const href = link ? escapeHtml(link) : '';
+  const rows = [
+    `<tr><td style="padding:24px 28px 4px;${FONT};font-size:18px;font-weight:bold;color:#111827">Alat Berat</td></tr>`,
+    `<tr><td style="padding:12px 28px 4px;${FONT};font-size:16px;line-height:24px;color:#1f2937">${paragraphs
+      .map((p) => `<p style="margin:0 0 16px">${fill(p, vars, true)}</p>`)
+      .join('')}</td></tr>`,
+  ];
+  if (link && action) {
+    rows.push(
+      `<tr><td style="padding:4px 28px 20px"><table role="presentation" cellpadding="0" cellspacing="0" border="0"><tr>` +
+        `<td style="border-radius:6px;background:#f5a400"><a href="${href}" style="display:inline-block;padding:12px 24px;${FONT};` +
+        `font-size:16px;font-weight:bold;color:#111827;text-decoration:none;border-radius:6px">${escapeHtml(action)}</a></td>` +
+        `</tr></table></td></tr>`,
+      `<tr><td style="padding:0 28px 24px;${FONT};font-size:13px;line-height:20px;color:#6b7280">${escapeHtml(COPY_LINK[i])}<br>` +
+        `<a href="${href}" style="color:#1d4ed8;word-break:break-all">${href}</a></td></tr>`,
+    );
+  } else if (link) {
+    rows.push(`<tr><td style="padding:0 28px 24px;${FONT};font-size:14px"><a href="${href}" style="color:#1d4ed8">${href}</a></td></tr>`);
+  }
+  const html = `<!doctype html>
+<html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(template.subject[i])}</title></head>
+<body style="margin:0;padding:0;background:#f3f4f6">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#f3f4f6"><tr><td align="center" style="padding:24px 12px">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:560px;background:#ffffff;border-radius:8px;border-top:4px solid #f5a400">
+${rows.join('\n')}
+</table>
+<p style="margin:16px 0 0;max-width:560px;${FONT};font-size:12px;line-height:18px;color:#9ca3af">${escapeHtml(FOOTER[i])}</p>
+</td></tr></table>
+</body></html>`;
   return { subject: template.subject[i], text, html };
 }
 
