@@ -41,7 +41,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     ...env,
   });
   const app = await createApp(config, config.database.url ?? inject('databaseUrl'));
-  await app.listen(0, '127.0.0.1');
+  // A given PORT is listened on (a browser test needs APP_URL to be the real address); else any free port.
+  await app.listen(env.PORT ? config.port : 0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   const mail = app.get(MailService);
   return {
