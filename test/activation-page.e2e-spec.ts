@@ -24,10 +24,9 @@ async function loginStatus(t: TestApp, email: string): Promise<number> {
 async function activationUsed(t: TestApp, email: string): Promise<boolean> {
   const rows: { used_at: Date | null }[] = await t.app
     .get(DataSource)
-    .query(
-      `SELECT used_at FROM one_time_tokens WHERE purpose = 'activation' AND user_id = (SELECT id FROM users WHERE email = $1)`,
-      [email],
-    );
+    .query(`SELECT used_at FROM one_time_tokens WHERE purpose = 'activation' AND user_id = (SELECT id FROM users WHERE email = $1)`, [
+      email,
+    ]);
   expect(rows).toHaveLength(1);
   return rows[0].used_at !== null;
 }
@@ -155,9 +154,15 @@ describe('the activation link: a page with a button, safe from mail scanners', (
   });
 
   it('keeps the contract’s JSON for the resend and forgot routes', async () => {
-    const resend = await t.http.post('/api/users/activation/resend').send({ email: uniqueEmail('nobody') }).expect(202);
+    const resend = await t.http
+      .post('/api/users/activation/resend')
+      .send({ email: uniqueEmail('nobody') })
+      .expect(202);
     expect(resend.body.error).toBeNull();
-    const forgot = await t.http.post('/api/users/password/forgot').send({ email: uniqueEmail('nobody') }).expect(202);
+    const forgot = await t.http
+      .post('/api/users/password/forgot')
+      .send({ email: uniqueEmail('nobody') })
+      .expect(202);
     expect(forgot.body.error).toBeNull();
   });
 });

@@ -81,7 +81,10 @@ describe('register → activation email → login → profile', () => {
   });
 
   it('refuses an unknown and an expired activation token with 400', async () => {
-    const unknown = await t.http.get('/api/users/activate/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG').set('Accept', 'application/json').expect(400);
+    const unknown = await t.http
+      .get('/api/users/activate/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG')
+      .set('Accept', 'application/json')
+      .expect(400);
     expect(unknown.body).toEqual({ error: ['Token aktivasi tidak valid'], message: 'Aktivasi gagal', data: null });
 
     const email = uniqueEmail();

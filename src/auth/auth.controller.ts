@@ -107,7 +107,12 @@ export class AuthController {
   @ApiOperation({ summary: 'Send a fresh activation link (same answer whether or not the email exists)' })
   @ApiEnvelopeResponse({ status: 202, message: 'activation_resent' })
   @ApiErrorResponses({ 400: ['v_required', 'v_email'], 429: ['too_many_requests'] })
-  resendActivation(@Body() dto: EmailDto, @RequestLang() lang: Lang, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  resendActivation(
+    @Body() dto: EmailDto,
+    @RequestLang() lang: Lang,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     this.auth.resendActivation(dto.email, lang);
     return linkOutcome(request, response, 'activation_resent');
   }
@@ -168,7 +173,12 @@ export class AuthController {
   @ApiOperation({ summary: 'Email a password reset link (same answer whether or not the email exists)' })
   @ApiEnvelopeResponse({ status: 202, message: 'forgot_ok' })
   @ApiErrorResponses({ 400: ['v_required', 'v_email'], 429: ['too_many_requests'] })
-  forgotPassword(@Body() dto: EmailDto, @RequestLang() lang: Lang, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  forgotPassword(
+    @Body() dto: EmailDto,
+    @RequestLang() lang: Lang,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     this.passwordReset.requestReset(dto.email, lang);
     return linkOutcome(request, response, 'forgot_ok');
   }

@@ -73,7 +73,8 @@ class BrowserLinkGuard implements CanActivate {
  * A @LinkPage that a person opens from an email: every client but an explicit JSON one gets the
  * HTML page, failures included.
  */
-export const BrowserLink = () => applyDecorators(LinkPage(), SetMetadata(BROWSER_LINK, { htmlUnlessJson: true }), UseGuards(BrowserLinkGuard));
+export const BrowserLink = () =>
+  applyDecorators(LinkPage(), SetMetadata(BROWSER_LINK, { htmlUnlessJson: true }), UseGuards(BrowserLinkGuard));
 
 /** The form's failures are shown on the form itself (POST /password/reset from the reset page). */
 export const FormPage = (form: 'reset') => applyDecorators(SetMetadata(BROWSER_LINK, { form }), UseGuards(BrowserLinkGuard));

@@ -105,7 +105,10 @@ const MESSAGES = {
   p_login_next: ['Silakan login dengan email dan password anda.', 'You can now log in with your email and password.'],
   p_login_button: ['Login', 'Log in'],
   p_new_activation_link: ['Masukkan email anda untuk menerima link aktivasi baru.', 'Enter your email to receive a new activation link.'],
-  p_new_reset_link: ['Masukkan email anda untuk menerima link reset password baru.', 'Enter your email to receive a new password reset link.'],
+  p_new_reset_link: [
+    'Masukkan email anda untuk menerima link reset password baru.',
+    'Enter your email to receive a new password reset link.',
+  ],
   p_send_link: ['Kirim link baru', 'Send a new link'],
   p_check_inbox: ['Periksa kotak masuk (dan folder spam) email anda.', 'Check your inbox (and spam folder).'],
   p_reset_title: ['Buat password baru', 'Choose a new password'],
@@ -115,9 +118,15 @@ const MESSAGES = {
   ],
   p_reset_button: ['Simpan password', 'Save password'],
   p_reset_fix: ['Perbaiki isian di bawah lalu simpan lagi.', 'Fix the fields below and save again.'],
-  p_reset_done: ['Semua sesi login telah diakhiri. Login dengan password baru anda.', 'Every session was ended. Log in with your new password.'],
+  p_reset_done: [
+    'Semua sesi login telah diakhiri. Login dengan password baru anda.',
+    'Every session was ended. Log in with your new password.',
+  ],
   p_email_changed_next: ['Mulai sekarang, login dengan alamat email baru anda.', 'From now on, log in with your new email address.'],
-  p_email_change_again: ['Minta perubahan email lagi dari pengaturan akun anda.', 'Ask for the email change again from your account settings.'],
+  p_email_change_again: [
+    'Minta perubahan email lagi dari pengaturan akun anda.',
+    'Ask for the email change again from your account settings.',
+  ],
   p_error_title: ['Permintaan tidak dapat diproses', 'The request could not be completed'],
   p_try_again: ['Kembali ke halaman sebelumnya dan coba lagi.', 'Go back to the previous page and try again.'],
 } as const satisfies Record<string, readonly [string, string]>;

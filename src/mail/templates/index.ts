@@ -91,7 +91,10 @@ function fill(text: string, vars: Vars, escape: boolean): string {
 }
 
 const FONT = 'font-family:Arial,Helvetica,sans-serif';
-const COPY_LINK = ['Jika tombol tidak berfungsi, salin link ini ke browser anda:', 'If the button does not work, copy this link into your browser:'];
+const COPY_LINK = [
+  'Jika tombol tidak berfungsi, salin link ini ke browser anda:',
+  'If the button does not work, copy this link into your browser:',
+];
 const FOOTER = [
   'Email ini dikirim otomatis oleh Alat Berat. Mohon tidak membalas email ini.',
   'This email was sent automatically by Alat Berat. Please do not reply to it.',

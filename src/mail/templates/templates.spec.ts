@@ -34,16 +34,19 @@ describe('mail templates', () => {
 describe('mail layout', () => {
   const link = 'https://app.example.com/activate?token=abc';
 
-  it.each(['activation', 'password_reset', 'email_change'] as const)('%s: a button and a copyable link, the link first in the text', (id) => {
-    for (const lang of ['id', 'en'] as const) {
-      const mail = renderMail(id, lang, { name: 'Wanto', link, ttl: '1 jam' });
-      expect(/https?:\/\/\S+/.exec(mail.text)?.[0]).toBe(link);
-      expect(mail.html.match(/href="https:\/\/app\.example\.com\/activate\?token=abc"/g)).toHaveLength(2);
-      expect(mail.html).toContain(`<html lang="${lang}">`);
-      expect(mail.html).toContain('role="presentation"');
-      expect(mail.html).not.toMatch(/<script|<img|<link /i);
-    }
-  });
+  it.each(['activation', 'password_reset', 'email_change'] as const)(
+    '%s: a button and a copyable link, the link first in the text',
+    (id) => {
+      for (const lang of ['id', 'en'] as const) {
+        const mail = renderMail(id, lang, { name: 'Wanto', link, ttl: '1 jam' });
+        expect(/https?:\/\/\S+/.exec(mail.text)?.[0]).toBe(link);
+        expect(mail.html.match(/href="https:\/\/app\.example\.com\/activate\?token=abc"/g)).toHaveLength(2);
+        expect(mail.html).toContain(`<html lang="${lang}">`);
+        expect(mail.html).toContain('role="presentation"');
+        expect(mail.html).not.toMatch(/<script|<img|<link /i);
+      }
+    },
+  );
 
   it('says in the text part what the HTML says', () => {
     const mail = renderMail('password_changed', 'en', { name: 'Wanto' });
