@@ -116,6 +116,10 @@ describe.skipIf(!hasChromium)('in a browser: Swagger UI, the activation page, th
     const mail = await t.smtp.waitFor(email);
     const phone = watch(await context.newPage());
     await phone.setViewportSize({ width: 390, height: 844 });
+    // The mail as received, rendered on a phone-sized screen (what a webmail shows, roughly).
+    await phone.setContent(mail.html);
+    expect(await phone.getByRole('link', { name: 'Aktifkan akun' }).getAttribute('href')).toBe(mail.link);
+    await shot(phone, 'activation-mail');
     await phone.goto(mail.link!);
     expect(await phone.locator('h1').textContent()).toBe('Aktifkan akun anda');
     await shot(phone, 'activation-page');
