@@ -20,7 +20,7 @@ main{max-width:28rem;margin:0 auto;padding:2.5rem 1rem}
 .card{background:#fff;border-radius:12px;padding:1.5rem;box-shadow:0 1px 3px rgba(0,0,0,.08),0 8px 24px rgba(0,0,0,.05);border-top:4px solid #f5a400}
 .card.success{border-top-color:#16a34a}
 .card.error{border-top-color:#dc2626}
-.card>:last-child{margin-bottom:0}
+.card>:last-child,.card>form:last-child>:last-child{margin-bottom:0}
 h1{margin:0 0 .75rem;font-size:1.35rem;line-height:1.3}
 p{margin:0 0 1rem}
 .muted{color:#6b7280;font-size:.9rem}
