@@ -30,7 +30,7 @@ export class AuthClientModule implements OnApplicationBootstrap, OnModuleDestroy
   static forRootAsync(options: AuthClientModuleAsyncOptions): DynamicModule {
     const provider: Provider = {
       provide: AUTH_CLIENT_OPTIONS,
-      useFactory: async (...args: unknown[]) => checked(await options.useFactory(...args)),
+      useFactory: async (...args: never[]) => checked(await options.useFactory(...args)),
       inject: options.inject ?? [],
     };
     return AuthClientModule.build(provider, options.imports);

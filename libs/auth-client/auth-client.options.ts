@@ -30,8 +30,8 @@ export interface RevocationOptions {
 
 export interface AuthClientModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   inject?: Array<InjectionToken | OptionalFactoryDependency>;
-  // `any[]` as in Nest's own FactoryProvider: the injected values are whatever `inject` names.
-  useFactory: (...args: any[]) => AuthClientModuleOptions | Promise<AuthClientModuleOptions>;
+  // `never[]` accepts a factory with any parameter types; the values are whatever `inject` names.
+  useFactory: (...args: never[]) => AuthClientModuleOptions | Promise<AuthClientModuleOptions>;
 }
 
 export const AUTH_CLIENT_OPTIONS = Symbol('AUTH_CLIENT_OPTIONS');

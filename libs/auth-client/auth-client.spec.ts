@@ -55,29 +55,44 @@ describe('AuthClientGuard on real HTTP against a test issuer', () => {
 
   // Each row: why the token must not pass → how to make it.
   const refused: Array<[string, () => Promise<string>]> = [
-    ['signed with ES384 under our kid', async () => {
-      const { privateKey } = await generateKeyPair('ES384');
-      return new SignJWT(claims()).setProtectedHeader({ alg: 'ES384', typ: 'at+jwt', kid: issuer.currentKid }).sign(privateKey);
-    }],
-    ['HS256 with the published public key as the HMAC secret', async () => {
-      const pem = await exportSPKI((await importJWK(issuer.jwks().keys[0], 'ES256', { extractable: true })) as CryptoKey);
-      const secret = new TextEncoder().encode(pem);
-      return new SignJWT(claims()).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: issuer.currentKid }).sign(secret);
-    }],
+    [
+      'signed with ES384 under our kid',
+      async () => {
+        const { privateKey } = await generateKeyPair('ES384');
+        return new SignJWT(claims()).setProtectedHeader({ alg: 'ES384', typ: 'at+jwt', kid: issuer.currentKid }).sign(privateKey);
+      },
+    ],
+    [
+      'HS256 with the published public key as the HMAC secret',
+      async () => {
+        const pem = await exportSPKI((await importJWK(issuer.jwks().keys[0], 'ES256', { extractable: true })) as CryptoKey);
+        const secret = new TextEncoder().encode(pem);
+        return new SignJWT(claims()).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: issuer.currentKid }).sign(secret);
+      },
+    ],
     ['alg "none" without a signature', async () => rawJwt({ alg: 'none', typ: 'at+jwt', kid: issuer.currentKid }, claims())],
-    ['a tampered signature', async () => {
-      const [header, payload, signature] = (await issuer.sign({ sub: user })).split('.');
-      const flipped = signature[0] === 'A' ? `B${signature.slice(1)}` : `A${signature.slice(1)}`;
-      return `${header}.${payload}.${flipped}`;
-    }],
-    ['a tampered payload (customer made admin)', async () => {
-      const [header, , signature] = (await issuer.sign({ sub: user })).split('.');
-      return `${header}.${base64url.encode(JSON.stringify(claims({ role: 'admin' })))}.${signature}`;
-    }],
-    ['a key the issuer never published', async () => {
-      const stranger = await createTestIssuer({ issuer: issuer.issuer });
-      return stranger.sign({ sub: user }, { kid: issuer.currentKid });
-    }],
+    [
+      'a tampered signature',
+      async () => {
+        const [header, payload, signature] = (await issuer.sign({ sub: user })).split('.');
+        const flipped = signature[0] === 'A' ? `B${signature.slice(1)}` : `A${signature.slice(1)}`;
+        return `${header}.${payload}.${flipped}`;
+      },
+    ],
+    [
+      'a tampered payload (customer made admin)',
+      async () => {
+        const [header, , signature] = (await issuer.sign({ sub: user })).split('.');
+        return `${header}.${base64url.encode(JSON.stringify(claims({ role: 'admin' })))}.${signature}`;
+      },
+    ],
+    [
+      'a key the issuer never published',
+      async () => {
+        const stranger = await createTestIssuer({ issuer: issuer.issuer });
+        return stranger.sign({ sub: user }, { kid: issuer.currentKid });
+      },
+    ],
     ['another issuer', async () => issuer.sign({ sub: user, iss: 'http://127.0.0.1:1/someone-else' })],
     ['another audience', async () => issuer.sign({ sub: user, aud: 'another-system' })],
     ['header typ "JWT" (not at+jwt)', async () => issuer.sign({ sub: user }, { typ: 'JWT' })],

@@ -29,7 +29,7 @@ describe('RevocationList (in memory)', () => {
     expect(list.size).toBe(0);
   });
 
-  it('refuses a user\'s tokens issued at or before the event\'s second, not after', () => {
+  it("refuses a user's tokens issued at or before the event's second, not after", () => {
     const list = new RevocationList();
     const time = new Date(Date.now() - 10_000);
     const data = { user_id: 'u1', role: 'admin', previous_role: 'customer' };
@@ -129,7 +129,7 @@ describe.skipIf(!rabbitmqAvailable)('RevocationList against the real RabbitMQ, t
     await publisher?.close();
   });
 
-  it('session.revoked: the listed session is refused within 1 s, the user\'s other session is not', async () => {
+  it("session.revoked: the listed session is refused within 1 s, the user's other session is not", async () => {
     const user = randomUUID();
     const [revoked, kept] = [randomUUID(), randomUUID()];
     const token = await issuer.sign({ sub: user, sid: revoked });
@@ -144,7 +144,7 @@ describe.skipIf(!rabbitmqAvailable)('RevocationList against the real RabbitMQ, t
   it.each([
     ['user.deleted', (user: string) => ({ user_id: user })],
     ['user.role_changed', (user: string) => ({ user_id: user, role: 'admin', previous_role: 'customer' })],
-  ])('%s: tokens issued up to the event\'s time are refused within 1 s, later ones are not', async (type, data) => {
+  ])("%s: tokens issued up to the event's time are refused within 1 s, later ones are not", async (type, data) => {
     const user = randomUUID();
     const time = new Date(Date.now() - 5_000);
     const before = await issuer.sign({ sub: user, iat: seconds(time.getTime()) - 30 });
