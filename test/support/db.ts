@@ -16,7 +16,10 @@ const dataSourceOf = (target: Target): DataSource => (target instanceof DataSour
 async function update(target: Target, what: string, sql: string, parameters: unknown[]): Promise<number> {
   // TypeORM answers an UPDATE on PostgreSQL with [rows, affected].
   const [, affected] = (await dataSourceOf(target).query(sql, parameters)) as [unknown[], number];
-  if (!affected) throw new Error(`${what}: no row matched ${JSON.stringify(parameters)}`);
+  if (!affected) {
+    const shown = parameters.map((p) => (Buffer.isBuffer(p) ? 'the token' : JSON.stringify(p))).join(', ');
+    throw new Error(`${what}: no row matched (${shown})`);
+  }
   return affected;
 }
 
@@ -37,12 +40,17 @@ export function expireLink(target: Target, token: string): Promise<number> {
   ]);
 }
 
-/** Pretends the refresh token was rotated `seconds` ago (the grace window is REFRESH_REUSE_GRACE, 10 s by default). */
+/**
+ * Pretends the refresh token's rotation happened `seconds` ago (the grace window is
+ * REFRESH_REUSE_GRACE, 10 s by default). Only a token the service marked rotated matches.
+ */
 export function ageRotation(target: Target, refreshToken: string, seconds: number): Promise<number> {
-  return update(target, 'ageRotation', `UPDATE refresh_tokens SET rotated_at = now() - make_interval(secs => $2) WHERE token_hash = $1`, [
-    hashToken(refreshToken),
-    seconds,
-  ]);
+  return update(
+    target,
+    'ageRotation',
+    `UPDATE refresh_tokens SET rotated_at = now() - make_interval(secs => $2) WHERE token_hash = $1 AND rotated_at IS NOT NULL`,
+    [hashToken(refreshToken), seconds],
+  );
 }
 
 /** The session ran out a second ago. */
