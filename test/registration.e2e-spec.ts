@@ -92,7 +92,10 @@ describe('register → activation email → login → profile', () => {
     expect(unknown.body).toEqual({ error: ['Token aktivasi tidak valid'], message: 'Aktivasi gagal', data: null });
 
     const email = uniqueEmail();
-    const registered = await t.http.post('/api/users').send({ name: 'Cici', email, password: PASSWORD, confirmation: PASSWORD }).expect(201);
+    const registered = await t.http
+      .post('/api/users')
+      .send({ name: 'Cici', email, password: PASSWORD, confirmation: PASSWORD })
+      .expect(201);
     const path = new URL((await t.smtp.waitFor(email, { kind: 'activation' })).link!).pathname;
     await expireLinks(t, registered.body.data[0].id);
     const expired = await t.http.get(path).expect(400);

@@ -163,11 +163,7 @@ describe('sessions: refresh, logout, forgot and reset', () => {
     it('needs an access token, and "all" must be a boolean', async () => {
       await t.http.post('/api/users/logout').expect(401);
       const user = await registerActiveUser(t);
-      const bad = await t.http
-        .post('/api/users/logout')
-        .set(bearer(user))
-        .send({ all: 'yes' })
-        .expect(400);
+      const bad = await t.http.post('/api/users/logout').set(bearer(user)).send({ all: 'yes' }).expect(400);
       expect(bad.body.error).toEqual(['All harus bernilai true atau false']);
       expect(await meStatus(user.accessToken)).toBe(200);
     });

@@ -84,9 +84,9 @@ describe('UsersService on the real database (no HTTP)', () => {
       const only = await newAdmin();
       restore = await keepOnlyAdmins(s.dataSource, [only.id]);
       await expect(demote(only.id)).rejects.toMatchObject(lastAdmin('last_admin'));
-      await expect(
-        s.dataSource.transaction((db) => s.users.assertNotLastAdmin(only.id, 'last_admin_delete', db)),
-      ).rejects.toMatchObject(lastAdmin('last_admin_delete'));
+      await expect(s.dataSource.transaction((db) => s.users.assertNotLastAdmin(only.id, 'last_admin_delete', db))).rejects.toMatchObject(
+        lastAdmin('last_admin_delete'),
+      );
       expect((await row(only.id)).role).toBe('admin');
 
       const second = await newAdmin();

@@ -76,10 +76,7 @@ export async function registerActiveUser(t: TestApp, overrides: Record<string, u
  * An administrator made the one way the service makes them (UsersService.promoteOrCreateAdmin,
  * as `npm run user:admin` does), logged in. An existing address is promoted and activated.
  */
-export async function createAdmin(
-  t: TestApp,
-  options: { email?: string; name?: string; password?: string } = {},
-): Promise<TestAccount> {
+export async function createAdmin(t: TestApp, options: { email?: string; name?: string; password?: string } = {}): Promise<TestAccount> {
   const email = options.email ?? uniqueEmail('admin');
   const password = options.password ?? ADMIN_PASSWORD;
   await t.app.get(UsersService).promoteOrCreateAdmin(email, options.name, password);

@@ -26,10 +26,12 @@ async function update(target: Target, what: string, sql: string, parameters: unk
 /** Every link token of the user (of one purpose, when given) expired a second ago. */
 export function expireLinks(target: Target, userId: string, purpose?: TokenPurpose): Promise<number> {
   return purpose
-    ? update(target, 'expireLinks', `UPDATE one_time_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1 AND purpose = $2`, [
-        userId,
-        purpose,
-      ])
+    ? update(
+        target,
+        'expireLinks',
+        `UPDATE one_time_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1 AND purpose = $2`,
+        [userId, purpose],
+      )
     : update(target, 'expireLinks', `UPDATE one_time_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [userId]);
 }
 

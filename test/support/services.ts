@@ -46,7 +46,8 @@ export async function startServices(env: Record<string, string> = {}): Promise<T
     dataSource: module.get(DataSource),
     users,
     tokens: module.get(TokensService),
-    newUserId: async () => (await users.create({ name: 'Service Spec', email: uniqueEmail('svc'), passwordHash: 'not-a-hash', isActive: true })).id,
+    newUserId: async () =>
+      (await users.create({ name: 'Service Spec', email: uniqueEmail('svc'), passwordHash: 'not-a-hash', isActive: true })).id,
     close: () => module.close(),
   };
 }
