@@ -116,6 +116,7 @@ describe('register → activation email → login → profile', () => {
     expect(unknown.body).toEqual(inactive.body);
 
     const fresh = await t.smtp.waitFor(email, { kind: 'activation', after });
+    expect(new URL(fresh.link!).pathname).not.toBe(oldPath);
     await t.http.get(oldPath).expect(400);
     await t.http.get(new URL(fresh.link!).pathname).expect(200);
 

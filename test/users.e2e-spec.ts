@@ -592,6 +592,7 @@ describe('user management: get, list, update, delete, roles', () => {
       await t.http.get(`/api/users/${user.id}`).set(bearer(admin)).expect(404);
       await tryLogin(t, user.email, PASSWORD).expect(401);
 
+      const oldLinks = new Set(t.smtp.mailsTo(user.email).map((m) => m.link));
       const after = t.smtp.mark();
       const again = await t.http
         .post('/api/users')
@@ -600,6 +601,7 @@ describe('user management: get, list, update, delete, roles', () => {
       expect(again.body.data[0].id).not.toBe(user.id);
       const activation = await t.smtp.waitFor(user.email, { kind: 'activation', after });
       expect(activation.subject).toBe('Aktivasi akun Alat Berat anda');
+      expect(oldLinks.has(activation.link)).toBe(false);
       await t.http.get(new URL(activation.link!).pathname).expect(200);
       await tryLogin(t, user.email, PASSWORD).expect(200);
     });
