@@ -1,4 +1,4 @@
-import { PASSWORD, startTestApp, uniqueEmail, type TestApp } from './support/app';
+import { PASSWORD, startTestApp, uniqueEmail, type TestApp } from './support';
 
 const valid = () => ({ name: 'Wanto', email: uniqueEmail(), password: PASSWORD, confirmation: PASSWORD });
 
