@@ -99,6 +99,12 @@ const MESSAGES = {
 
 export type MessageKey = keyof typeof MESSAGES;
 
+/** Every key of the catalogue (its unit test renders each one). */
+export const MESSAGE_KEYS = Object.keys(MESSAGES) as MessageKey[];
+
+/** The only placeholders a message may use: the ones the code fills (validation.ts toReason). */
+export const MESSAGE_PLACEHOLDERS = ['field', 'name', 'max', 'values'] as const;
+
 /** A message to be rendered later, in the language of the request that receives it. */
 export interface MessageRef {
   key: MessageKey;
