@@ -12,16 +12,53 @@ import { PASSWORD, registerActiveUser, startTestApp, type TestApp } from './supp
 const RUNS = 30;
 const BASE_KEYS = ['data', 'error', 'message'];
 const EXTRA_KEYS = new Set(['access_token', 'refresh_token', 'token_type', 'expires_in', 'meta']);
-const FIELDS = ['name', 'email', 'password', 'confirmation', 'no_tlp', 'gender', 'role', 'refresh_token', 'token', 'all', 'current_password'];
+const FIELDS = [
+  'name',
+  'email',
+  'password',
+  'confirmation',
+  'no_tlp',
+  'gender',
+  'role',
+  'refresh_token',
+  'token',
+  'all',
+  'current_password',
+];
 
 /** Characters that have broken text handling somewhere: NUL, lone surrogates, variation selectors, combining and RTL marks. */
-const EDGE = ['\u0000', '\ud800', '\udfff', '\ufe0f', '\u0301', '\u202e', '\u200f', '\u200b', '\u2066', '\ufeff', '❤️', '😀', '\n', '"', '\\'];
+const EDGE = [
+  '\u0000',
+  '\ud800',
+  '\udfff',
+  '\ufe0f',
+  '\u0301',
+  '\u202e',
+  '\u200f',
+  '\u200b',
+  '\u2066',
+  '\ufeff',
+  '❤️',
+  '😀',
+  '\n',
+  '"',
+  '\\',
+];
 const edgeString = fc
-  .array(fc.oneof(fc.constantFrom(...EDGE), fc.constantFrom('a', 'Z', '@', '.', ' ', '%', '{', '['), fc.string({ maxLength: 4, unit: 'binary' })), {
-    maxLength: 40,
-  })
+  .array(
+    fc.oneof(
+      fc.constantFrom(...EDGE),
+      fc.constantFrom('a', 'Z', '@', '.', ' ', '%', '{', '['),
+      fc.string({ maxLength: 4, unit: 'binary' }),
+    ),
+    {
+      maxLength: 40,
+    },
+  )
   .map((parts) => parts.join(''));
-const longString = fc.tuple(fc.constantFrom('x', '❤️', 'e\u0301', '😀', '\u0000', 'a@b.co'), fc.integer({ min: 60, max: 6000 })).map(([unit, n]) => unit.repeat(n));
+const longString = fc
+  .tuple(fc.constantFrom('x', '❤️', 'e\u0301', '😀', '\u0000', 'a@b.co'), fc.integer({ min: 60, max: 6000 }))
+  .map(([unit, n]) => unit.repeat(n));
 const text = fc.oneof(fc.string(), edgeString, longString, fc.constantFrom('wanto@example.com', PASSWORD, 'Laki-laki', 'admin', ''));
 const value: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
   v: fc.oneof(
@@ -51,9 +88,12 @@ const urlPart = fc.oneof(
   fc.constantFrom('%E0%A4%A', '%', '%zz', '..', '%2e%2e', '%00', 'A1B2C3D4-0000-4000-8000-00000000000A', 'me', '-1', '1e9'),
   edgeString.map((s) => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, ''))),
 );
-const query = fc.array(fc.tuple(fc.oneof(fc.constantFrom('page', 'limit', 'search', 'token', 'utm_source'), fc.string({ maxLength: 6 })), urlPart), {
-  maxLength: 4,
-});
+const query = fc.array(
+  fc.tuple(fc.oneof(fc.constantFrom('page', 'limit', 'search', 'token', 'utm_source'), fc.string({ maxLength: 6 })), urlPart),
+  {
+    maxLength: 4,
+  },
+);
 
 function expectContractAnswer(res: Response, what: string): void {
   expect(res.status, `${what} → ${res.status} ${res.text?.slice(0, 200)}`).toBeLessThan(500);
@@ -181,7 +221,13 @@ describe('fuzz: no 5xx, always the envelope, nothing persisted from a refusal', 
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom('/api/users', '/api/users/login', '/api/users/refresh', '/api/users/password/reset'),
-        fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/json', 'application/json; charset=latin1', 'application/xml'),
+        fc.constantFrom(
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'application/json',
+          'application/json; charset=latin1',
+          'application/xml',
+        ),
         fc.uint8Array({ minLength: 1, maxLength: 200 }),
         async (path, type, bytes) => {
           const res = await t.http.post(path).set('Content-Type', type).send(Buffer.from(bytes));

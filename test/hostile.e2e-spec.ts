@@ -160,9 +160,8 @@ describe('hostile input and account takeover (issue 9)', () => {
 
   describe('refresh grace never forks a session', () => {
     const liveTokens = async (sessionId: string) =>
-      (
-        await db.query(`SELECT count(*)::int AS count FROM refresh_tokens WHERE session_id = $1 AND rotated_at IS NULL`, [sessionId])
-      )[0].count as number;
+      (await db.query(`SELECT count(*)::int AS count FROM refresh_tokens WHERE session_id = $1 AND rotated_at IS NULL`, [sessionId]))[0]
+        .count as number;
     const sid = (accessToken: string) => JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString()).sid as string;
 
     it('answers 20 simultaneous refreshes of one token with 200 and one and the same successor', async () => {
@@ -223,8 +222,16 @@ describe('hostile input and account takeover (issue 9)', () => {
       const hearts = await register({ name: '❤️'.repeat(100) }).expect(400);
       expect(hearts.body).toEqual({ error: ['Nama maksimal 100 karakter'], message: 'Proses gagal', data: null });
       const user = await registerActiveUser(t);
-      await t.http.put(`/api/users/${user.id}`).set(bearer(user)).send({ name: '❤️'.repeat(100) }).expect(400);
-      await t.http.put(`/api/users/${user.id}`).set(bearer(user)).send({ name: '❤️'.repeat(50) }).expect(200);
+      await t.http
+        .put(`/api/users/${user.id}`)
+        .set(bearer(user))
+        .send({ name: '❤️'.repeat(100) })
+        .expect(400);
+      await t.http
+        .put(`/api/users/${user.id}`)
+        .set(bearer(user))
+        .send({ name: '❤️'.repeat(50) })
+        .expect(200);
     });
 
     it('stores a name in NFC, so 100 decomposed letters count as 100', async () => {
@@ -313,7 +320,10 @@ describe('hostile input and account takeover (issue 9)', () => {
       const text = await t.http.post('/api/users/login').set('Content-Type', 'text/plain').send('email=a@b.co').expect(415);
       expect(text.body).toEqual({ error: ['Content-Type harus application/json'], message: 'Login gagal', data: null });
       await t.http.post('/api/users/login').type('form').send({ email: 'a@b.co', password: PASSWORD }).expect(415);
-      const form = await t.http.post('/api/users/password/reset').type('form').send({ token: 'nope', password: PASSWORD, confirmation: PASSWORD });
+      const form = await t.http
+        .post('/api/users/password/reset')
+        .type('form')
+        .send({ token: 'nope', password: PASSWORD, confirmation: PASSWORD });
       expect(form.status).toBe(400);
       expect(form.body.error).toEqual(['Token reset password tidak valid']);
     });
@@ -346,7 +356,10 @@ describe('hostile input and account takeover (issue 9)', () => {
     });
 
     it('fills every placeholder of a message (no {max} left)', async () => {
-      const login = await t.http.post('/api/users/login').send({ email: 'a@b.co', password: 'x'.repeat(1025) }).expect(400);
+      const login = await t.http
+        .post('/api/users/login')
+        .send({ email: 'a@b.co', password: 'x'.repeat(1025) })
+        .expect(400);
       const resetRes = await reset('t'.repeat(201)).expect(400);
       for (const text of [...login.body.error, ...resetRes.body.error]) expect(text).not.toMatch(/[{}]/);
       expect(login.body.error).toEqual(['Password maksimal 1024 karakter']);
@@ -397,10 +410,7 @@ describe('current_password answers count as failed logins', () => {
   it('answers 429 to PUT and to login once the per-account limit is used up by wrong current passwords', async () => {
     const user = await registerActiveUser(t);
     const put = (current_password: string) =>
-      t.http
-        .put(`/api/users/${user.id}`)
-        .set(bearer(user))
-        .send({ password: NEW_PASSWORD, confirmation: NEW_PASSWORD, current_password });
+      t.http.put(`/api/users/${user.id}`).set(bearer(user)).send({ password: NEW_PASSWORD, confirmation: NEW_PASSWORD, current_password });
     for (let i = 0; i < 3; i++) expect((await put(`wrong-${i}-password`).expect(400)).body.error).toEqual(['Password saat ini salah']);
     const locked = await put(PASSWORD).expect(429);
     expect(locked.headers['retry-after']).toMatch(/^\d+$/);
@@ -410,7 +420,10 @@ describe('current_password answers count as failed logins', () => {
   it('clears the count when the current password is right', async () => {
     const user = await registerActiveUser(t);
     const put = (current_password: string) =>
-      t.http.put(`/api/users/${user.id}`).set(bearer(user)).send({ email: uniqueEmail('moved'), current_password });
+      t.http
+        .put(`/api/users/${user.id}`)
+        .set(bearer(user))
+        .send({ email: uniqueEmail('moved'), current_password });
     await put('wrong-password-1').expect(400);
     await put('wrong-password-2').expect(400);
     await put(PASSWORD).expect(200);

@@ -24,7 +24,8 @@ export function rejectDeepJson(maxDepth = MAX_JSON_DEPTH) {
     for (let i = 0; i < body.length; i++) {
       const byte = body[i];
       if (inString) {
-        if (byte === 0x5c) i++; // backslash: the next byte is escaped
+        if (byte === 0x5c)
+          i++; // backslash: the next byte is escaped
         else if (byte === 0x22) inString = false;
       } else if (byte === 0x22) {
         inString = true;

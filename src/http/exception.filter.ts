@@ -147,7 +147,8 @@ export class EnvelopeExceptionFilter implements ExceptionFilter {
     const error = exception as { driverError?: { code?: string }; code?: string } | null;
     const code = error?.driverError?.code ?? error?.code;
     if (code === '22001') return { status: HttpStatus.BAD_REQUEST, reasons: [{ key: 'value_too_long' }] };
-    if (code === '22P05' || code === '22021') return { status: HttpStatus.BAD_REQUEST, reasons: [{ key: 'v_invalid', params: { field: 'request' } }] };
+    if (code === '22P05' || code === '22021')
+      return { status: HttpStatus.BAD_REQUEST, reasons: [{ key: 'v_invalid', params: { field: 'request' } }] };
     return undefined;
   }
 
