@@ -332,7 +332,7 @@ describe('hostile input and account takeover (issue 9)', () => {
       const url = new URL(t.url);
       const answer = await new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
         const req = httpRequest(
-          { host: url.hostname, port: url.port, path: '/api/health', headers: { 'x-filler': 'x'.repeat(20_000) } },
+          { host: url.hostname, port: url.port, path: '/api/health', headers: { 'accept-language': 'en', 'x-filler': 'x'.repeat(20_000) } },
           (res) => {
             let body = '';
             res.on('data', (chunk) => (body += chunk));
@@ -347,7 +347,7 @@ describe('hostile input and account takeover (issue 9)', () => {
       const body = JSON.parse(answer.body);
       expect(Object.keys(body).sort()).toEqual(ENVELOPE_KEYS);
       expect(body.data).toBeNull();
-      expect(body.error).toHaveLength(1);
+      expect(body.error).toEqual(['Request headers are too large']);
     });
 
     it('answers a bad escape in the URL with 400 about the path, not the body', async () => {

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { Request } from 'express';
 import { AppError } from './app-error';
 import type { Envelope } from './envelope';
-import { type MessageKey, translate } from './messages';
+import { languageOf, type MessageKey, translate } from './messages';
 
 /** Deeper than any body this service reads (its DTOs are flat); far below what recursion survives. */
 export const MAX_JSON_DEPTH = 32;
@@ -62,8 +62,9 @@ const CLIENT_ERRORS: Record<string, { status: number; key: MessageKey }> = {
 
 /**
  * What Node's HTTP parser refuses (oversized headers, a malformed request line) never reaches
- * Express or Nest, so there is no context to render it: this answers it in the envelope itself
- * (Indonesian, as the request's Accept-Language could not be read), then closes the connection.
+ * Express or Nest, so there is no context to render it: this answers it in the envelope itself,
+ * in the language of an Accept-Language found in the bytes received (Indonesian otherwise), then
+ * closes the connection.
  */
 export function answerClientErrorsInEnvelope(server: Server): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
@@ -72,7 +73,9 @@ export function answerClientErrorsInEnvelope(server: Server): void {
       return;
     }
     const { status, key } = CLIENT_ERRORS[error.code ?? ''] ?? { status: 400, key: 'bad_request' as MessageKey };
-    const body: Envelope = { error: [translate(key, 'id')], message: translate('process_failed', 'id'), data: null };
+    const raw = (error as { rawPacket?: Buffer }).rawPacket?.toString('latin1') ?? '';
+    const lang = languageOf(/\r\naccept-language:[ \t]*([^\r\n]*)/i.exec(raw)?.[1]);
+    const body: Envelope = { error: [translate(key, lang)], message: translate('process_failed', lang), data: null };
     const text = JSON.stringify(body);
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +

@@ -107,6 +107,7 @@ export class TokensService {
   async rotateRefreshToken(presented: string, graceSeconds: number): Promise<RefreshOutcome> {
     return this.dataSource.transaction(async (db) => {
       const tokens = db.getRepository(RefreshToken);
+      // Lock the row: presentations of one token serialise here instead of racing.
       const current = await tokens
         .createQueryBuilder('token')
         .setLock('pessimistic_write')
@@ -143,7 +144,8 @@ export class TokensService {
       .createQueryBuilder()
       .update(RefreshToken)
       .set({ successorSealed: null })
-      .where('successor_sealed IS NOT NULL AND rotated_at < now() - make_interval(secs => :grace)', { grace: graceSeconds });
+      // The cutoff by this process's clock, the clock rotated_at was written with (not the database's).
+      .where('successor_sealed IS NOT NULL AND rotated_at < :cutoff', { cutoff: new Date(Date.now() - graceSeconds * 1000) });
     if (sessionId) query.andWhere('session_id = :sessionId', { sessionId });
     return (await query.execute()).affected ?? 0;
   }
