@@ -134,7 +134,7 @@ describe('register → activation email → login → profile', () => {
       .post('/api/users')
       .send({ name: 'Eka', email: email.toUpperCase(), password: PASSWORD, confirmation: PASSWORD })
       .expect(409);
-    expect(dup.body).toEqual({ error: ['Email sudah terdaftar'], message: 'Register gagal', data: null });
+    expect(dup.body).toEqual({ error: ['Email sudah terdaftar'], message: 'Proses gagal', data: null });
   });
 
   it('answers two simultaneous registrations of one email with one 201 and one 409', async () => {
