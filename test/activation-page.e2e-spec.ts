@@ -1,5 +1,4 @@
-import { DataSource } from 'typeorm';
-import { PASSWORD, startTestApp, uniqueEmail, type TestApp } from './support/app';
+import { expireLink, isLinkUsed, PASSWORD, startTestApp, tryLogin, uniqueEmail, type TestApp } from './support';
 
 /** What Chrome sends when a person clicks the link in their mail. */
 const BROWSER = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
@@ -7,36 +6,17 @@ const JSON_ACCEPT = 'application/json';
 
 async function registerInactive(t: TestApp, lang?: string): Promise<{ email: string; path: string; token: string }> {
   const email = uniqueEmail('page');
-  const before = t.smtp.mails.length;
+  const after = t.smtp.mark();
   const req = t.http.post('/api/users');
   if (lang) req.set('Accept-Language', lang);
   await req.send({ name: 'Sari', email, password: PASSWORD, confirmation: PASSWORD }).expect(201);
-  const mail = await t.smtp.waitFor(email, (m) => t.smtp.mails.indexOf(m) >= before);
+  const mail = await t.smtp.waitFor(email, { kind: 'activation', after });
   const url = new URL(mail.link!);
   return { email, path: url.pathname, token: url.pathname.split('/').pop()! };
 }
 
 async function loginStatus(t: TestApp, email: string): Promise<number> {
-  return (await t.http.post('/api/users/login').send({ email, password: PASSWORD })).status;
-}
-
-/** The activation link's row as the database holds it: used or not. */
-async function activationUsed(t: TestApp, email: string): Promise<boolean> {
-  const rows: { used_at: Date | null }[] = await t.app
-    .get(DataSource)
-    .query(`SELECT used_at FROM one_time_tokens WHERE purpose = 'activation' AND user_id = (SELECT id FROM users WHERE email = $1)`, [
-      email,
-    ]);
-  expect(rows).toHaveLength(1);
-  return rows[0].used_at !== null;
-}
-
-async function expireLinksOf(t: TestApp, email: string): Promise<void> {
-  await t.app
-    .get(DataSource)
-    .query(`UPDATE one_time_tokens SET expires_at = now() - interval '1 second' WHERE user_id = (SELECT id FROM users WHERE email = $1)`, [
-      email,
-    ]);
+  return (await tryLogin(t, email, PASSWORD)).status;
 }
 
 function expectPageHeaders(res: { headers: Record<string, string> }): void {
@@ -61,7 +41,7 @@ describe('the activation link: a page with a button, safe from mail scanners', (
   });
 
   it('changes nothing on HEAD, Accept */*, no Accept or a browser GET; the token stays usable', async () => {
-    const { email, path } = await registerInactive(t);
+    const { email, path, token } = await registerInactive(t);
     const head = await t.http.head(path).expect(200);
     expect(head.headers['content-type']).toMatch(/^text\/html/);
     const scanner = await t.http.get(path).set('Accept', '*/*').expect(200);
@@ -74,7 +54,7 @@ describe('the activation link: a page with a button, safe from mail scanners', (
     expect(browser.text).toMatch(/<button class="button" type="submit">Aktifkan akun<\/button>/);
     expect(browser.text).not.toMatch(/<script/i);
 
-    expect(await activationUsed(t, email)).toBe(false);
+    expect(await isLinkUsed(t, token)).toBe(false);
     expect(await loginStatus(t, email)).toBe(403);
 
     // The JSON client of the original spec still activates with a GET.
@@ -131,8 +111,8 @@ describe('the activation link: a page with a button, safe from mail scanners', (
     const json = await t.http.get('/api/users/activate/nope').set('Accept', JSON_ACCEPT).expect(400);
     expect(json.body).toEqual({ error: ['Token aktivasi tidak valid'], message: 'Aktivasi gagal', data: null });
 
-    const { email, path } = await registerInactive(t);
-    await expireLinksOf(t, email);
+    const { email, path, token } = await registerInactive(t);
+    await expireLink(t, token);
     const expired = await t.http.get(path).set('Accept', '*/*').expect(400);
     expect(expired.text).toContain('Aktivasi sudah expired');
     expect(expired.text).toContain('activation/resend');
@@ -140,15 +120,15 @@ describe('the activation link: a page with a button, safe from mail scanners', (
     expect(expiredJson.body.error).toEqual(['Aktivasi sudah expired']);
     const expiredPost = await t.http.post(path).set('Accept', BROWSER).expect(400);
     expect(expiredPost.text).toContain('Aktivasi sudah expired');
-    expect(await activationUsed(t, email)).toBe(false);
+    expect(await isLinkUsed(t, token)).toBe(false);
     expect(await loginStatus(t, email)).toBe(403);
 
     // The page's form: a browser posts it form-encoded and gets a page back; a fresh link arrives.
-    const before = t.smtp.mailsTo(email).length;
+    const after = t.smtp.mark();
     const resent = await t.http.post('/api/users/activation/resend').set('Accept', BROWSER).type('form').send({ email }).expect(202);
     expectPageHeaders(resent);
     expect(resent.text).toContain('link aktivasi baru telah dikirim');
-    const fresh = await t.smtp.waitFor(email, () => t.smtp.mailsTo(email).length > before);
+    const fresh = await t.smtp.waitFor(email, { kind: 'activation', after });
     await t.http.post(new URL(fresh.link!).pathname).set('Accept', BROWSER).expect(200);
     expect(await loginStatus(t, email)).toBe(200);
   });
@@ -177,9 +157,9 @@ describe('the reset form and its outcomes', () => {
   });
 
   async function resetLinkFor(email: string): Promise<{ url: URL; token: string }> {
-    const before = t.smtp.mails.length;
+    const after = t.smtp.mark();
     await t.http.post('/api/users/password/forgot').send({ email }).expect(202);
-    const mail = await t.smtp.waitFor(email, (m) => t.smtp.mails.indexOf(m) >= before && m.subject.includes('Reset'));
+    const mail = await t.smtp.waitFor(email, { kind: 'password_reset', after });
     const url = new URL(mail.link!);
     return { url, token: url.searchParams.get('token')! };
   }
@@ -217,7 +197,7 @@ describe('the reset form and its outcomes', () => {
     expectPageHeaders(done);
     expect(done.text).toContain('Password berhasil direset');
     expect(done.text).toContain('href="https://app.example.com/login"');
-    expect((await t.http.post('/api/users/login').send({ email, password: 'rahasiaBaru456' })).status).toBe(200);
+    await tryLogin(t, email, 'rahasiaBaru456').expect(200);
 
     // Used: the link now says so, with a form to ask for a new one.
     const used = await t.http.get(`${url.pathname}${url.search}`).set('Accept', BROWSER).expect(400);
@@ -230,8 +210,8 @@ describe('the reset form and its outcomes', () => {
     expect(missing.text).toContain('Token reset password tidak valid');
     const { email, path } = await registerInactive(t);
     await t.http.post(path).expect(200);
-    const { url } = await resetLinkFor(email);
-    await expireLinksOf(t, email);
+    const { url, token } = await resetLinkFor(email);
+    await expireLink(t, token);
     const expired = await t.http.get(`${url.pathname}${url.search}`).set('Accept', '*/*').expect(400);
     expect(expired.text).toContain('Link reset password sudah expired');
     const forgot = await t.http.post('/api/users/password/forgot').set('Accept', BROWSER).type('form').send({ email }).expect(202);
@@ -251,7 +231,7 @@ describe('ACTIVATION_URL', () => {
   it('sends the activation link to the frontend page, whose token works at route 2b', async () => {
     const email = uniqueEmail('front');
     await t.http.post('/api/users').send({ name: 'Rina', email, password: PASSWORD, confirmation: PASSWORD }).expect(201);
-    const mail = await t.smtp.waitFor(email);
+    const mail = await t.smtp.waitFor(email, { kind: 'activation' });
     expect(mail.link).toMatch(/^https:\/\/app\.example\.com\/activate\?from=mail&token=[\w-]{43}$/);
     const token = new URL(mail.link!).searchParams.get('token')!;
     const res = await t.http.post(`/api/users/activate/${token}`).set('Accept', JSON_ACCEPT).expect(200);

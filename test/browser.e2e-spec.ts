@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { PASSWORD, startTestApp, uniqueEmail, type TestApp } from './support/app';
+import { PASSWORD, startTestApp, tryLogin, uniqueEmail, type TestApp } from './support';
 
 /**
  * A person's day in a real browser (Debian's chromium): Swagger UI's "Try it out" registers, the
@@ -113,7 +113,7 @@ describe.skipIf(!hasChromium)('in a browser: Swagger UI, the activation page, th
     await shot(register, 'swagger-register-201');
 
     // The link a person would click: the one the SMTP server received.
-    const mail = await t.smtp.waitFor(email);
+    const mail = await t.smtp.waitFor(email, { kind: 'activation' });
     const phone = watch(await context.newPage());
     await phone.setViewportSize({ width: 390, height: 844 });
     // The mail as received, rendered on a phone-sized screen (what a webmail shows, roughly).
@@ -124,7 +124,7 @@ describe.skipIf(!hasChromium)('in a browser: Swagger UI, the activation page, th
     expect(await phone.locator('h1').textContent()).toBe('Aktifkan akun anda');
     await shot(phone, 'activation-page');
     // Opening the page activated nothing.
-    await t.http.post('/api/users/login').send({ email, password: PASSWORD }).expect(403);
+    await tryLogin(t, email, PASSWORD).expect(403);
 
     await phone.getByRole('button', { name: 'Aktifkan akun' }).click();
     await phone.waitForLoadState();
@@ -162,9 +162,9 @@ describe.skipIf(!hasChromium)('in a browser: Swagger UI, the activation page, th
     await shot(me, 'swagger-me-200');
 
     // The reset form from a forgot email: a mismatch first, then the real thing.
-    const before = t.smtp.mails.length;
+    const after = t.smtp.mark();
     await t.http.post('/api/users/password/forgot').send({ email }).expect(202);
-    const resetMail = await t.smtp.waitFor(email, (m) => t.smtp.mails.indexOf(m) >= before);
+    const resetMail = await t.smtp.waitFor(email, { kind: 'password_reset', after });
     await phone.goto(resetMail.link!);
     expect(await phone.locator('h1').textContent()).toBe('Buat password baru');
     await shot(phone, 'reset-form');
@@ -180,7 +180,7 @@ describe.skipIf(!hasChromium)('in a browser: Swagger UI, the activation page, th
     await phone.waitForLoadState();
     expect(await phone.locator('h1').textContent()).toBe('Password berhasil direset');
     await shot(phone, 'reset-done');
-    await t.http.post('/api/users/login').send({ email, password: 'rahasiaBaru456' }).expect(200);
+    await tryLogin(t, email, 'rahasiaBaru456').expect(200);
 
     // An English reader with a used link: the page says so and offers a new one.
     const english = watch(await context.newPage());

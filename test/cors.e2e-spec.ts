@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { inject } from 'vitest';
-import { startTestApp, type TestApp } from './support/app';
+import { startTestApp, type TestApp } from './support';
 
 const FRONTEND = 'https://app.example.com';
 
