@@ -1,6 +1,6 @@
+import { createPublicKey } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { DataSource } from 'typeorm';
-import { SIGNING_KEYS } from '../src/keys/signing-keys';
 import { PASSWORD, registerActiveUser, startTestApp, uniqueEmail, type TestApp } from './support/app';
 
 const USER_FIELDS = ['created_at', 'email', 'gender', 'id', 'is_active', 'name', 'no_tlp', 'role', 'updated_at'];
@@ -205,7 +205,8 @@ describe('register → activation email → login → profile', () => {
       .setProtectedHeader({ alg: 'ES256', kid: decodeProtectedHeader(user.accessToken).kid })
       .sign(privateKey);
     await t.http.get('/api/users/me').set('Authorization', `Bearer ${otherKey}`).expect(401);
-    const publicPem = t.app.get<{ publicKeyPem: string }>(SIGNING_KEYS).publicKeyPem;
+    const [jwk] = (await t.http.get('/.well-known/jwks.json').expect(200)).body.keys;
+    const publicPem = createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string;
     const confused = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(publicPem));
     await t.http.get('/api/users/me').set('Authorization', `Bearer ${confused}`).expect(401);
   });

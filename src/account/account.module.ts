@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module';
 import { MailModule } from '../mail/mail.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { UsersModule } from '../users/users.module';
@@ -10,7 +11,7 @@ import { AccountService } from './account.service';
  * tokens and mail, which `users` may not import.
  */
 @Module({
-  imports: [UsersModule, TokensModule, MailModule],
+  imports: [UsersModule, TokensModule, MailModule, EventsModule],
   controllers: [AccountController],
   providers: [AccountService],
 })

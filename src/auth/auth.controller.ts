@@ -5,6 +5,7 @@ import {
   ApiEnvelopeResponse,
   ApiErrorResponses,
   type AuthUser,
+  type ClientInfo,
   CurrentUser,
   FailureMessage,
   linkOutcome,
@@ -12,6 +13,7 @@ import {
   type Lang,
   ok,
   Public,
+  RequestClient,
   RequestLang,
 } from '../http';
 import { toUserResponse, UserResponseDto } from '../users/dto/user-response.dto';
@@ -39,10 +41,11 @@ export class AuthController {
     { 400: ['v_required', 'v_email', 'v_password_min', 'v_confirmation'], 409: ['email_taken'], 429: ['too_many_requests'] },
     'register_failed',
   )
-  async register(@Body() dto: RegisterDto, @RequestLang() lang: Lang) {
+  async register(@Body() dto: RegisterDto, @RequestLang() lang: Lang, @RequestClient() client: ClientInfo) {
     const user = await this.auth.register(
       { name: dto.name, email: dto.email, password: dto.password, noTlp: dto.no_tlp ?? null, gender: dto.gender ?? null },
       lang,
+      client,
     );
     return ok('register_ok', toUserResponse(user));
   }
@@ -59,8 +62,13 @@ export class AuthController {
     description: '"Akun anda telah aktif", or "Akun anda sudah aktif" on a second click',
   })
   @ApiErrorResponses({ 400: ['activation_invalid', 'activation_expired'] }, 'activation_failed')
-  async activate(@Param('token') token: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    return linkOutcome(request, response, await this.auth.activate(token));
+  async activate(
+    @Param('token') token: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+    @RequestClient() client: ClientInfo,
+  ) {
+    return linkOutcome(request, response, await this.auth.activate(token, client));
   }
 
   @Post('activation/resend')
@@ -87,8 +95,8 @@ export class AuthController {
     { 400: ['v_required'], 401: ['invalid_credentials'], 403: ['not_activated'], 429: ['too_many_requests', 'too_many_login_failures'] },
     'login_failed',
   )
-  async login(@Body() dto: LoginDto) {
-    const { user, tokens } = await this.auth.login(dto.email, dto.password);
+  async login(@Body() dto: LoginDto, @RequestClient() client: ClientInfo) {
+    const { user, tokens } = await this.auth.login(dto.email, dto.password, client);
     return ok('login_ok', toUserResponse(user), { ...tokens });
   }
 
@@ -104,10 +112,10 @@ export class AuthController {
   })
   @ApiEnvelopeResponse({ status: 200, message: 'refresh_ok', type: UserResponseDto, extra: TOKEN_FIELDS })
   @ApiErrorResponses({ 401: ['token_invalid'], 429: ['too_many_requests'] }, 'refresh_failed')
-  async refresh(@Body() dto: RefreshDto, @Req() request: Request) {
+  async refresh(@Body() dto: RefreshDto, @Req() request: Request, @RequestClient() client: ClientInfo) {
     const header = request.headers.authorization;
     const presented = dto.refresh_token ?? (header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined);
-    const { user, tokens } = await this.auth.refresh(presented ?? '');
+    const { user, tokens } = await this.auth.refresh(presented ?? '', client);
     return ok('refresh_ok', toUserResponse(user), { ...tokens });
   }
 
@@ -118,8 +126,8 @@ export class AuthController {
   @ApiBody({ type: LogoutDto, required: false })
   @ApiEnvelopeResponse({ status: 200, message: 'logout_ok' })
   @ApiErrorResponses({ 401: ['token_invalid'] })
-  async logout(@CurrentUser() caller: AuthUser, @Body() dto: LogoutDto) {
-    await this.auth.logout(caller.id, caller.sessionId, dto.all === true);
+  async logout(@CurrentUser() caller: AuthUser, @Body() dto: LogoutDto, @RequestClient() client: ClientInfo) {
+    await this.auth.logout(caller.id, caller.sessionId, dto.all === true, client);
     return ok('logout_ok', null);
   }
 
@@ -154,8 +162,13 @@ export class AuthController {
   @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
   @ApiEnvelopeResponse({ status: 200, message: 'reset_ok' })
   @ApiErrorResponses({ 400: ['reset_invalid', 'reset_expired', 'v_password_min', 'v_confirmation'], 429: ['too_many_requests'] })
-  async resetPassword(@Body() dto: ResetPasswordDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    await this.passwordReset.reset(dto.token, dto.password);
+  async resetPassword(
+    @Body() dto: ResetPasswordDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+    @RequestClient() client: ClientInfo,
+  ) {
+    await this.passwordReset.reset(dto.token, dto.password, client);
     return linkOutcome(request, response, 'reset_ok');
   }
 }

@@ -62,24 +62,27 @@ export class TokensService {
     return (result.affected ?? 0) > 0;
   }
 
-  /** Ends every live session of a user, except `keepSessionId` when given. */
-  async revokeUserSessions(userId: string, reason: string, keepSessionId?: string, manager?: EntityManager): Promise<number> {
+  /** Ends every live session of a user, except `keepSessionId` when given; returns the ids it ended. */
+  async revokeUserSessions(userId: string, reason: string, keepSessionId?: string, manager?: EntityManager): Promise<string[]> {
     const query = this.manager(manager)
       .createQueryBuilder()
       .update(Session)
       .set({ revokedAt: () => 'now()', revokeReason: reason })
-      .where('user_id = :userId AND revoked_at IS NULL', { userId });
+      .where('user_id = :userId AND revoked_at IS NULL', { userId })
+      .returning(['id']);
     if (keepSessionId) query.andWhere('id <> :keepSessionId', { keepSessionId });
     const result = await query.execute();
-    return result.affected ?? 0;
+    return (result.raw as { id: string }[]).map((row) => row.id);
   }
 
   /**
    * Exchanges a refresh token for a new one. A token already rotated within `graceSeconds` still
    * gets a working pair (concurrent tabs); later, it counts as stolen and the session is revoked.
    */
-  async rotateRefreshToken(presented: string, graceSeconds: number): Promise<RefreshOutcome> {
-    return this.dataSource.transaction(async (db) => {
+  async rotateRefreshToken(presented: string, graceSeconds: number, manager?: EntityManager): Promise<RefreshOutcome> {
+    // In the caller's transaction when given (a reuse's revocation and its event commit together).
+    const inTransaction = <T>(work: (db: EntityManager) => Promise<T>) => (manager ? work(manager) : this.dataSource.transaction(work));
+    return inTransaction(async (db) => {
       const tokens = db.getRepository(RefreshToken);
       // Lock the row: two requests with one token serialise here instead of racing.
       const current = await tokens
