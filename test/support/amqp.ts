@@ -1,23 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 
-/** The RabbitMQ the event tests use: TEST_AMQP_URL, else AMQP_URL, else the local default. */
-export const TEST_AMQP_URL = process.env.TEST_AMQP_URL ?? process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+import { rabbitmqAvailable, TEST_AMQP_URL } from './rabbitmq';
 
-const PROBE = `
-require('amqplib').connect(process.argv[1], { timeout: 2000 }).then((c) => c.close()).then(() => process.exit(0), () => process.exit(1));`;
-
-/** Whether that RabbitMQ answers, decided synchronously so `describe.skipIf` can use it (as redis.ts does). */
-export const amqpAvailable: boolean = (() => {
-  try {
-    execFileSync(process.execPath, ['-e', PROBE, TEST_AMQP_URL], { stdio: 'ignore', timeout: 5000 });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+export { TEST_AMQP_URL };
+export const amqpAvailable = rabbitmqAvailable;
 
 /** An exchange name of this run alone, so tests never see anyone else's events. */
 export function uniqueExchange(tag: string): string {

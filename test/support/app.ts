@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -41,7 +42,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     ...env,
   });
   const app = await createApp(config, config.database.url ?? inject('databaseUrl'));
-  await app.listen(0, '127.0.0.1');
+  // A PORT given (with APP_URL naming it) is where it listens: discovery needs the issuer to be the real URL.
+  await app.listen(env.PORT ? Number(env.PORT) : 0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   const mail = app.get(MailService);
   return {
@@ -57,6 +59,21 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A free loopback port, for an app whose APP_URL (and so its issuer) must name its real address. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The env of an app reachable at its own issuer URL: `startTestApp(await selfIssuedEnv())`. */
+export async function selfIssuedEnv(extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  const port = await freePort();
+  return { PORT: String(port), APP_URL: `http://127.0.0.1:${port}`, ...extra };
 }
 
 let counter = 0;
