@@ -10,7 +10,11 @@ import { setupDocs } from './docs';
 export async function createApp(config: AppConfig, databaseUrl: string): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.register(config, databaseUrl), { bodyParser: false, bufferLogs: true });
   app.useLogger(app.get(Logger));
-  configureHttp(app, { prefix: 'api', excludeFromPrefix: ['.well-known/jwks.json', '.well-known/openid-configuration'], trustProxy: config.trustProxy });
+  configureHttp(app, {
+    prefix: 'api',
+    excludeFromPrefix: ['.well-known/jwks.json', '.well-known/openid-configuration'],
+    trustProxy: config.trustProxy,
+  });
   setupDocs(app);
   return app;
 }

@@ -39,7 +39,10 @@ const PAGE_META = {
 const EVENTS_PAGE_META = {
   meta: {
     ...PAGE_META.meta,
-    properties: { ...PAGE_META.meta.properties, total: { type: 'integer', example: 12, description: 'events of this user, over all pages' } },
+    properties: {
+      ...PAGE_META.meta.properties,
+      total: { type: 'integer', example: 12, description: 'events of this user, over all pages' },
+    },
   },
 };
 

@@ -15,15 +15,7 @@ import { JwtStrategy } from './jwt.strategy';
 import { PasswordResetService } from './password-reset.service';
 
 @Module({
-  imports: [
-    UsersModule,
-    TokensModule,
-    MailModule,
-    KeysModule,
-    RateLimitModule,
-    PassportModule,
-    EventsModule,
-  ],
+  imports: [UsersModule, TokensModule, MailModule, KeysModule, RateLimitModule, PassportModule, EventsModule],
   controllers: [AuthController, IntrospectionController],
   providers: [
     AuthService,

@@ -123,7 +123,9 @@ export class AuthService {
   private recordLoginFailure(userId: string, reason: 'invalid_password' | 'not_activated', client: ClientInfo): void {
     this.events
       .record('user.login_failed', userId, { user_id: userId, reason }, client)
-      .catch((error: unknown) => this.logger.warn(`could not log a failed login: ${error instanceof Error ? error.message : String(error)}`));
+      .catch((error: unknown) =>
+        this.logger.warn(`could not log a failed login: ${error instanceof Error ? error.message : String(error)}`),
+      );
   }
 
   /** Rotation: the presented token stops working; reuse after the grace window ends the session. */

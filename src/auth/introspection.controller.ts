@@ -33,7 +33,9 @@ export class IntrospectionController {
       'an expired token or one whose session ended. Not in the envelope: the RFC’s shape.',
   })
   @ApiConsumes('application/x-www-form-urlencoded')
-  @ApiBody({ schema: { type: 'object', required: ['token'], properties: { token: { type: 'string' }, token_type_hint: { type: 'string' } } } })
+  @ApiBody({
+    schema: { type: 'object', required: ['token'], properties: { token: { type: 'string' }, token_type_hint: { type: 'string' } } },
+  })
   @ApiOkResponse({
     schema: {
       example: {

@@ -18,7 +18,8 @@ runWithDatabase(async (dataSource, config) => {
   try {
     const { kid, activatesAt, revokedKid } = await keys.rotate({ revokeCurrent: args.includes('--revoke-current') });
     if (revokedKid) console.log(`revoked ${revokedKid}: it is no longer published and its tokens are refused`);
-    const when = activatesAt.getTime() <= Date.now() ? 'now' : `from ${activatesAt.toISOString()} (published less than one JWKS max-age ago)`;
+    const when =
+      activatesAt.getTime() <= Date.now() ? 'now' : `from ${activatesAt.toISOString()} (published less than one JWKS max-age ago)`;
     console.log(`key ${kid} signs ${when}`);
   } finally {
     keys.onModuleDestroy();

@@ -40,7 +40,9 @@ describe('loadConfig', () => {
 
   it('accepts a private key with \\n escapes', () => {
     const pem = '-----BEGIN PRIVATE KEY-----\\nabc\\n-----END PRIVATE KEY-----';
-    expect(loadConfig({ JWT_PRIVATE_KEY: pem }).auth.privateKeyPems).toEqual(['-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----']);
+    expect(loadConfig({ JWT_PRIVATE_KEY: pem }).auth.privateKeyPems).toEqual([
+      '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----',
+    ]);
   });
 
   it('reads TRUST_PROXY as a hop count, a boolean or a list of addresses', () => {

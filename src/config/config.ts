@@ -116,7 +116,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const jwtKeys = value('JWT_KEYS');
   if (jwtKeys !== undefined && jwtKeys !== 'managed') problems.push(`JWT_KEYS must be "managed" or unset (got "${jwtKeys}")`);
   const exchange = value('EVENTS_EXCHANGE') ?? 'alat-berat.events';
-  if (!/^[\w.:-]{1,127}$/.test(exchange)) problems.push(`EVENTS_EXCHANGE must be 1-127 letters, digits, '.', '-', '_' or ':' (got "${exchange}")`);
+  if (!/^[\w.:-]{1,127}$/.test(exchange))
+    problems.push(`EVENTS_EXCHANGE must be 1-127 letters, digits, '.', '-', '_' or ':' (got "${exchange}")`);
   const bcryptCost = integer('BCRYPT_COST', 10, 4, 15);
   const trustProxyRaw = value('TRUST_PROXY');
   const trustProxy =

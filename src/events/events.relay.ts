@@ -11,8 +11,8 @@ const POLL_MS = 200;
 const BATCH = 100;
 const CONFIRM_TIMEOUT_MS = 10_000;
 const MAX_BACKOFF_MS = 5_000;
-/** pg advisory lock key of the relay ("evrelay" in ASCII): one relay publishes at a time. */
-const RELAY_LOCK = 0x65767265_6c6179;
+/** pg advisory lock key of the relay (a number of its own): one relay publishes at a time. */
+const RELAY_LOCK = 1_796_200_001;
 
 /**
  * Publishes the event log to RabbitMQ (when AMQP_URL is set): unpublished rows in `seq` order,

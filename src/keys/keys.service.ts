@@ -19,8 +19,8 @@ export const KEYS_RELOAD_MS = 30_000;
 const UNKNOWN_KID_RELOAD_MS = 1_000;
 /** Verifiers' clock-skew leeway, added to how long a retired key stays published. */
 const LEEWAY_SECONDS = 60;
-/** pg advisory lock key of key maintenance ("sigkeys"): one instance at a time creates keys. */
-const KEYS_LOCK = 0x7369676b657973;
+/** pg advisory lock key of key maintenance (a number of its own): one instance at a time creates keys. */
+const KEYS_LOCK = 1_796_200_002;
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
 interface PublishedKey extends SigningKey {
@@ -163,12 +163,15 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
   }
 
   private signer(): PublishedKey {
-    const now = Date.now();
+    if (!this.managed) return this.keys[0];
     // The newest key whose time has come; the next key waits in the list until then.
-    const active = this.keys.filter((key) => key.activatesAt.getTime() <= now);
-    const signer = active.reduce<PublishedKey | undefined>((best, key) => (!best || key.activatesAt > best.activatesAt ? key : best), undefined);
+    const now = Date.now();
+    let signer: PublishedKey | undefined;
+    for (const key of this.keys) {
+      if (key.activatesAt.getTime() <= now && (!signer || key.activatesAt > signer.activatesAt)) signer = key;
+    }
     if (!signer) throw new Error('no signing key');
-    return this.managed ? signer : this.keys[0];
+    return signer;
   }
 
   private find(kid: string): KeyObject | undefined {
@@ -197,7 +200,9 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
       .where('key.revoked_at IS NULL AND (key.expires_at IS NULL OR key.expires_at > now())')
       .orderBy('key.activates_at', 'DESC')
       .getMany();
-    const keys = await Promise.all(rows.map(async (row) => ({ ...(await signingKeyFromPem(row.privateKeyPem)), activatesAt: row.activatesAt })));
+    const keys = await Promise.all(
+      rows.map(async (row) => ({ ...(await signingKeyFromPem(row.privateKeyPem)), activatesAt: row.activatesAt })),
+    );
     const now = Date.now();
     // The signer first (consumers that take the first key get the right one), then the next, then the retired.
     const signerIndex = keys.findIndex((key) => key.activatesAt.getTime() <= now);
