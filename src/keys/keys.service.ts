@@ -125,8 +125,9 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
 
   /** The JWKS: the signer, the next key and every retired key whose tokens may still live. */
   async jwks(): Promise<{ keys: JWK[] }> {
-    // Read afresh: a revoked key leaves the JWKS at once, on every instance.
-    if (this.managed) await this.reload();
+    // Read afresh: a revoked key leaves the JWKS at once, on every instance. The database away:
+    // the keys held are still the right answer, so verifiers keep working.
+    if (this.managed) await this.reload().catch(() => undefined);
     return { keys: this.keys.map((key) => key.publicJwk) };
   }
 
