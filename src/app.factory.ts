@@ -25,7 +25,11 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
       forgotPasswordAction: passwordForgotAction(config),
     }),
   );
-  configureHttp(app, { prefix: 'api', excludeFromPrefix: ['.well-known/jwks.json'], trustProxy: config.trustProxy });
+  configureHttp(app, {
+    prefix: 'api',
+    excludeFromPrefix: ['.well-known/jwks.json', '.well-known/openid-configuration'],
+    trustProxy: config.trustProxy,
+  });
   setupDocs(app);
   return app;
 }

@@ -8,7 +8,8 @@ export function setupDocs(app: INestApplication): void {
     .setDescription(
       'Register, activate by email, log in, refresh and end sessions, manage accounts. Every JSON answer is ' +
         '`{ error, message, data }`; messages are Indonesian unless `Accept-Language: en`. Every route is also ' +
-        'served under `/api/v1`. Access tokens are ES256 JWTs; their public key is at `/.well-known/jwks.json`.',
+        'served under `/api/v1`. Access tokens are ES256 JWTs (`typ: at+jwt`); other services configure ' +
+        'their verifier from `/.well-known/openid-configuration` (keys at `/.well-known/jwks.json`).',
     )
     .setVersion('1.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })

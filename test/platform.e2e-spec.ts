@@ -77,7 +77,7 @@ describe('health, docs, JWKS and the admin command', () => {
       algorithms: ['ES256'],
     });
     expect(protectedHeader.kid).toBe(key.kid);
-    expect(Object.keys(payload).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'role', 'sid', 'sub', 'typ']);
+    expect(Object.keys(payload).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'jti', 'role', 'sid', 'sub', 'typ']);
     expect(payload).toMatchObject({ sub: user.id, role: 'customer', typ: 'access' });
     expect(payload.exp! - payload.iat!).toBe(900);
     expect(decodeProtectedHeader(user.accessToken).alg).toBe('ES256');

@@ -1,5 +1,5 @@
+import { createPublicKey } from 'node:crypto';
 import { decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
-import { SIGNING_KEYS } from '../src/keys/signing-keys';
 import {
   bearer,
   claims,
@@ -215,7 +215,8 @@ describe('register → activation email → login → profile', () => {
       .setProtectedHeader({ alg: 'ES256', kid: decodeProtectedHeader(user.accessToken).kid })
       .sign(privateKey);
     await t.http.get('/api/users/me').set(bearer(otherKey)).expect(401);
-    const publicPem = t.app.get<{ publicKeyPem: string }>(SIGNING_KEYS).publicKeyPem;
+    const [jwk] = (await t.http.get('/.well-known/jwks.json').expect(200)).body.keys;
+    const publicPem = createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string;
     const confused = await new SignJWT(payload).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(publicPem));
     await t.http.get('/api/users/me').set(bearer(confused)).expect(401);
   });

@@ -22,6 +22,8 @@ const PUBLIC_ROUTES = [
   'GET /api/users/email/confirm/:token', // the link of an email change (route 10)
   'GET /api/health', // 14
   'GET /.well-known/jwks.json', // 16
+  'GET /.well-known/openid-configuration', // 19
+  'POST /api/token/introspect', // 20 (a service client's HTTP Basic credential, checked by the route)
 ].sort();
 /** 15: Swagger UI and its own assets, registered by SwaggerModule outside Nest's controllers. */
 const DOCS = /^\/docs(\/.*|-json|-yaml)?$/;
@@ -110,8 +112,8 @@ describe('route audit: the public routes are exactly the contract’s allow-list
           if (path === undefined) continue;
           const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
           const joined = `/${[base, path].filter((part) => part && part !== '/').join('/')}`;
-          // The one path excluded from the global prefix (app.factory.ts).
-          const full = joined === '/.well-known/jwks.json' ? joined : `/api${joined === '/' ? '' : joined}`;
+          // The paths excluded from the global prefix (app.factory.ts).
+          const full = joined.startsWith('/.well-known/') ? joined : `/api${joined === '/' ? '' : joined}`;
           handlers.push({
             route: `${method} ${full}`,
             isPublic: reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, controller]) === true,

@@ -5,12 +5,14 @@ import {
   ApiEnvelopeResponse,
   ApiErrorResponses,
   type AuthUser,
+  type ClientInfo,
   CurrentUser,
   linkOutcome,
   LinkPage,
   type Lang,
   ok,
   Public,
+  RequestClient,
   RequestLang,
   Roles,
   uuidParam,
@@ -18,6 +20,7 @@ import {
 import { toUserResponse, UserResponseDto } from '../users/dto/user-response.dto';
 import { UsersService } from '../users/users.service';
 import { AccountService } from './account.service';
+import { EventResponseDto, ListEventsQueryDto, toEventResponse } from './dto/events.dto';
 import { ListUsersQueryDto } from './dto/list-users.dto';
 import { UpdateUserDto } from './dto/update-user.dto';
 
@@ -29,6 +32,16 @@ const PAGE_META = {
       page: { type: 'integer', example: 1 },
       limit: { type: 'integer', example: 20, description: 'after clamping to 100' },
       total: { type: 'integer', example: 57, description: 'users matching the search, over all pages' },
+    },
+  },
+};
+
+const EVENTS_PAGE_META = {
+  meta: {
+    ...PAGE_META.meta,
+    properties: {
+      ...PAGE_META.meta.properties,
+      total: { type: 'integer', example: 12, description: 'events of this user, over all pages' },
     },
   },
 };
@@ -73,6 +86,22 @@ export class AccountController {
     return ok('get_user_ok', toUserResponse(await this.users.getForCaller(caller, id)));
   }
 
+  @Get(':id/events')
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'A user’s security history from the audit log (self or admin): newest first, paged',
+    description:
+      'Registrations, activations, logins and failed logins, ended sessions, password, email, role and profile changes, ' +
+      'with the client address and user agent of the request that caused them. The same events other services receive.',
+  })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiEnvelopeResponse({ status: 200, message: 'list_events_ok', type: EventResponseDto, extra: EVENTS_PAGE_META })
+  @ApiErrorResponses({ 400: ['v_uuid', 'v_int'], 401: ['token_invalid'], 403: ['forbidden'], 404: ['user_not_found'] })
+  async events(@CurrentUser() caller: AuthUser, @Param('id', uuidParam('id')) id: string, @Query() query: ListEventsQueryDto) {
+    const { events, ...meta } = await this.account.history(caller, id, query.page, query.limit);
+    return ok('list_events_ok', events.map(toEventResponse), { meta });
+  }
+
   @Put(':id')
   @ApiBearerAuth()
   @ApiOperation({
@@ -103,6 +132,7 @@ export class AccountController {
     @Param('id', uuidParam('id')) id: string,
     @Body() dto: UpdateUserDto,
     @RequestLang() lang: Lang,
+    @RequestClient() client: ClientInfo,
   ) {
     const { user } = await this.account.update(
       caller,
@@ -117,6 +147,7 @@ export class AccountController {
         role: dto.role,
       },
       lang,
+      client,
     );
     return ok('update_ok', toUserResponse(user));
   }
@@ -130,8 +161,8 @@ export class AccountController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiEnvelopeResponse({ status: 200, message: 'delete_ok', type: UserResponseDto, description: 'the user as it was' })
   @ApiErrorResponses({ 400: ['v_uuid'], 401: ['token_invalid'], 403: ['forbidden'], 404: ['user_not_found'], 409: ['last_admin_delete'] })
-  async remove(@CurrentUser() caller: AuthUser, @Param('id', uuidParam('id')) id: string) {
-    return ok('delete_ok', toUserResponse(await this.account.remove(caller, id)));
+  async remove(@CurrentUser() caller: AuthUser, @Param('id', uuidParam('id')) id: string, @RequestClient() client: ClientInfo) {
+    return ok('delete_ok', toUserResponse(await this.account.remove(caller, id, client)));
   }
 
   @Get('email/confirm/:token')
@@ -141,7 +172,12 @@ export class AccountController {
   @ApiProduces('application/json', 'text/html')
   @ApiEnvelopeResponse({ status: 200, message: 'email_changed' })
   @ApiErrorResponses({ 400: ['email_change_invalid', 'email_change_expired'], 409: ['email_taken'] })
-  async confirmEmail(@Param('token') token: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    return linkOutcome(request, response, await this.account.confirmEmailChange(token));
+  async confirmEmail(
+    @Param('token') token: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+    @RequestClient() client: ClientInfo,
+  ) {
+    return linkOutcome(request, response, await this.account.confirmEmailChange(token, client));
   }
 }

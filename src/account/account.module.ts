@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module';
 import { MailModule } from '../mail/mail.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { TokensModule } from '../tokens/tokens.module';
@@ -12,7 +13,7 @@ import { AccountService } from './account.service';
  */
 @Module({
   // RateLimitModule: wrong current passwords count on the failed-login counter (LoginFailures).
-  imports: [UsersModule, TokensModule, MailModule, RateLimitModule],
+  imports: [UsersModule, TokensModule, MailModule, RateLimitModule, EventsModule],
   controllers: [AccountController],
   providers: [AccountService],
 })

@@ -1,16 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { type AuthUser, ForbiddenError, type Lang } from '../http';
+import { DataSource, EntityManager } from 'typeorm';
+import { type AuthUser, type ClientInfo, ForbiddenError, type Lang } from '../http';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
+import { type EventPage, EventsService } from '../events/events.service';
 import { MailService } from '../mail/mail.service';
 import { describeDuration } from '../mail/templates';
 import { BadLinkTokenError } from '../tokens/tokens.errors';
 import { TokensService } from '../tokens/tokens.service';
 import { PasswordHasher } from '../users/password-hasher';
 import type { Gender, Role, User } from '../users/user.entity';
-import { UsersService } from '../users/users.service';
+import { MAX_PAGE_SIZE, UsersService } from '../users/users.service';
 import { emailChangeLink } from '../auth/links';
 import { CurrentPasswordError } from '../users/users.errors';
 import { LoginFailures } from '../rate-limit/login-failures';
@@ -40,6 +41,7 @@ export class AccountService {
     private readonly mail: MailService,
     private readonly hasher: PasswordHasher,
     private readonly loginFailures: LoginFailures,
+    private readonly events: EventsService,
   ) {}
 
   /**
@@ -47,7 +49,7 @@ export class AccountService {
    * a new email only becomes the account's once the link sent to it is clicked. Every check runs
    * before the first write, and every write runs in one transaction; mail goes out after commit.
    */
-  async update(caller: AuthUser, id: string, changes: AccountChanges, lang: Lang): Promise<{ user: User }> {
+  async update(caller: AuthUser, id: string, changes: AccountChanges, lang: Lang, client: ClientInfo): Promise<{ user: User }> {
     const target = await this.users.getForCaller(caller, id);
     if (changes.role !== undefined && caller.role !== 'admin') throw new ForbiddenError('role_forbidden');
 
@@ -65,15 +67,25 @@ export class AccountService {
       if (roleChanges && changes.role !== 'admin') await this.users.assertNotLastAdmin(id, 'last_admin', db);
       const profile = pickDefined({ name: changes.name, noTlp: changes.noTlp, gender: changes.gender, role: changes.role });
       const user = await this.users.update(id, profile, db);
+      const changed = pickDefined({
+        name: user.name !== target.name ? user.name : undefined,
+        no_tlp: user.noTlp !== target.noTlp ? user.noTlp : undefined,
+        gender: user.gender !== target.gender ? user.gender : undefined,
+      });
+      if (Object.keys(changed).length) await this.events.record('user.updated', id, { user_id: id, changes: changed }, client, db);
       if (passwordHash !== undefined) {
         await this.users.setPasswordHash(id, passwordHash, db);
         // The caller keeps the session they are using when they changed their own password; pending
         // email-change and reset links are cancelled (before this request's own email link is issued below).
-        await this.tokens.credentialsChanged(id, 'password_change', caller.id === id ? caller.sessionId : undefined, db);
+        const ended = await this.tokens.credentialsChanged(id, 'password_change', caller.id === id ? caller.sessionId : undefined, db);
+        await this.events.record('user.password_changed', id, { user_id: id, via: caller.id === id ? 'self' : 'admin' }, client, db);
+        await this.recordRevoked(id, ended, 'password_change', client, db);
       }
       if (roleChanges) {
         // Access tokens carry the role: ending the sessions means no live token keeps the old one.
-        await this.tokens.revokeUserSessions(id, 'role_change', undefined, db);
+        const ended = await this.tokens.revokeUserSessions(id, 'role_change', undefined, db);
+        await this.recordRevoked(id, ended, 'role_change', client, db);
+        await this.events.record('user.role_changed', id, { user_id: id, role: user.role, previous_role: target.role }, client, db);
       }
       let emailToken: string | undefined;
       let emailTaken = false;
@@ -108,6 +120,16 @@ export class AccountService {
     return { user };
   }
 
+  private async recordRevoked(userId: string, ended: string[], reason: string, client: ClientInfo, db: EntityManager): Promise<void> {
+    if (ended.length) await this.events.record('session.revoked', userId, { user_id: userId, session_ids: ended, reason }, client, db);
+  }
+
+  /** Route 21: self or admin (the same rule as reading the user); a deleted user is a 404, their events stay in the log. */
+  async history(caller: AuthUser, id: string, page: number, limit: number): Promise<EventPage> {
+    await this.users.getForCaller(caller, id);
+    return this.events.listForUser(id, page, Math.min(limit, MAX_PAGE_SIZE));
+  }
+
   /**
    * Missing or wrong is a 400. Each answer counts on the caller's failed-login counter (the one
    * login uses, by their email), so a stolen access token is no unthrottled password oracle:
@@ -125,7 +147,7 @@ export class AccountService {
    * The link sent to the new address. The address may have been registered since the request;
    * then the unique index refuses it (409) and the old address stays.
    */
-  async confirmEmailChange(token: string): Promise<'email_changed'> {
+  async confirmEmailChange(token: string, client: ClientInfo): Promise<'email_changed'> {
     return this.dataSource.transaction(async (db) => {
       const { token: link, repeat } = await this.tokens.consume(token, 'email_change', db);
       const { userId, newEmail } = link;
@@ -137,9 +159,13 @@ export class AccountService {
         throw new BadLinkTokenError('email_change', 'invalid');
       }
       // Taken since the request? The unique index refuses the update: 409 "Email sudah terdaftar".
+      const previous = await this.users.getById(userId, db);
       await this.users.update(userId, { email: newEmail }, db);
       // Reset links went to the old address, which is no longer this account's.
       await this.tokens.cancelLinks(userId, ['password_reset'], db);
+      // The addresses, for services that keep a copy of the customer (and can tell who to notify).
+      const data = { user_id: userId, email: newEmail, previous_email: previous.email };
+      await this.events.record('user.email_changed', userId, data, client, db);
       return 'email_changed' as const;
     });
   }
@@ -149,12 +175,16 @@ export class AccountService {
    * (ON DELETE CASCADE), so the user's access tokens are refused at once, and the address is
    * free to register again. Answers with the user as it was.
    */
-  async remove(caller: AuthUser, id: string): Promise<User> {
+  async remove(caller: AuthUser, id: string, client: ClientInfo): Promise<User> {
     await this.users.getForCaller(caller, id);
     return this.dataSource.transaction(async (db) => {
       await this.users.assertNotLastAdmin(id, 'last_admin_delete', db);
       const user = await this.users.getForUpdate(id, db);
+      // Ended explicitly (the rows go with the user anyway) so consumers learn which sessions ended.
+      const ended = await this.tokens.revokeUserSessions(id, 'deleted', undefined, db);
       await this.users.remove(id, db);
+      await this.recordRevoked(id, ended, 'deleted', client, db);
+      await this.events.record('user.deleted', id, { user_id: id }, client, db);
       return user;
     });
   }

@@ -13,6 +13,7 @@ import {
   resetFormHtml,
   ApiErrorResponses,
   type AuthUser,
+  type ClientInfo,
   CurrentUser,
   FailureMessage,
   linkOutcome,
@@ -20,6 +21,7 @@ import {
   type Lang,
   ok,
   Public,
+  RequestClient,
   RequestLang,
 } from '../http';
 import { toUserResponse, UserResponseDto } from '../users/dto/user-response.dto';
@@ -46,10 +48,11 @@ export class AuthController {
     // A failed registration says "Proses gagal", as the spec does (the default failure message).
     { 400: ['v_required', 'v_email', 'v_password_min', 'v_confirmation'], 409: ['email_taken'], 429: ['too_many_requests'] },
   )
-  async register(@Body() dto: RegisterDto, @RequestLang() lang: Lang) {
+  async register(@Body() dto: RegisterDto, @RequestLang() lang: Lang, @RequestClient() client: ClientInfo) {
     const user = await this.auth.register(
       { name: dto.name, email: dto.email, password: dto.password, noTlp: dto.no_tlp ?? null, gender: dto.gender ?? null },
       lang,
+      client,
     );
     return ok('register_ok', toUserResponse(user));
   }
@@ -72,8 +75,13 @@ export class AuthController {
     description: '"Akun anda telah aktif", or "Akun anda sudah aktif" on a second click; browsers get the confirmation page',
   })
   @ApiErrorResponses({ 400: ['activation_invalid', 'activation_expired'] }, 'activation_failed')
-  async activate(@Param('token') token: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    if (request.method === 'GET' && isJsonClient(request)) return ok(await this.auth.activate(token), null);
+  async activate(
+    @Param('token') token: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+    @RequestClient() client: ClientInfo,
+  ) {
+    if (request.method === 'GET' && isJsonClient(request)) return ok(await this.auth.activate(token, client), null);
     // Mail scanners open links (a HEAD is enough): looking at the link must not use it up.
     const state = await this.auth.checkActivation(token);
     return asPage(response, state === 'pending' ? activationConfirmHtml(request) : linkPageHtml(request, 'already_active'));
@@ -96,8 +104,13 @@ export class AuthController {
     description: '"Akun anda telah aktif", or "Akun anda sudah aktif" when the link was used before',
   })
   @ApiErrorResponses({ 400: ['activation_invalid', 'activation_expired'] }, 'activation_failed')
-  async confirmActivation(@Param('token') token: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    return linkOutcome(request, response, await this.auth.activate(token));
+  async confirmActivation(
+    @Param('token') token: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+    @RequestClient() client: ClientInfo,
+  ) {
+    return linkOutcome(request, response, await this.auth.activate(token, client));
   }
 
   @Post('activation/resend')
@@ -131,8 +144,8 @@ export class AuthController {
     { 400: ['v_required'], 401: ['invalid_credentials'], 403: ['not_activated'], 429: ['too_many_requests', 'too_many_login_failures'] },
     'login_failed',
   )
-  async login(@Body() dto: LoginDto) {
-    const { user, tokens } = await this.auth.login(dto.email, dto.password);
+  async login(@Body() dto: LoginDto, @RequestClient() client: ClientInfo) {
+    const { user, tokens } = await this.auth.login(dto.email, dto.password, client);
     return ok('login_ok', toUserResponse(user), { ...tokens });
   }
 
@@ -148,11 +161,11 @@ export class AuthController {
   })
   @ApiEnvelopeResponse({ status: 200, message: 'refresh_ok', type: UserResponseDto, extra: TOKEN_FIELDS })
   @ApiErrorResponses({ 401: ['token_invalid'], 429: ['too_many_requests'] }, 'refresh_failed')
-  async refresh(@Body() dto: RefreshDto, @Req() request: Request) {
+  async refresh(@Body() dto: RefreshDto, @Req() request: Request, @RequestClient() client: ClientInfo) {
     const header = request.headers.authorization;
     // The scheme is case-insensitive (RFC 7235), as on every other route.
     const presented = dto.refresh_token ?? /^bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
-    const { user, tokens } = await this.auth.refresh(presented ?? '');
+    const { user, tokens } = await this.auth.refresh(presented ?? '', client);
     return ok('refresh_ok', toUserResponse(user), { ...tokens });
   }
 
@@ -163,8 +176,8 @@ export class AuthController {
   @ApiBody({ type: LogoutDto, required: false })
   @ApiEnvelopeResponse({ status: 200, message: 'logout_ok' })
   @ApiErrorResponses({ 401: ['token_invalid'] })
-  async logout(@CurrentUser() caller: AuthUser, @Body() dto: LogoutDto) {
-    await this.auth.logout(caller.id, caller.sessionId, dto.all === true);
+  async logout(@CurrentUser() caller: AuthUser, @Body() dto: LogoutDto, @RequestClient() client: ClientInfo) {
+    await this.auth.logout(caller.id, caller.sessionId, dto.all === true, client);
     return ok('logout_ok', null);
   }
 
@@ -211,8 +224,13 @@ export class AuthController {
   @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
   @ApiEnvelopeResponse({ status: 200, message: 'reset_ok' })
   @ApiErrorResponses({ 400: ['reset_invalid', 'reset_expired', 'v_password_min', 'v_confirmation'], 429: ['too_many_requests'] })
-  async resetPassword(@Body() dto: ResetPasswordDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    await this.passwordReset.reset(dto.token, dto.password);
+  async resetPassword(
+    @Body() dto: ResetPasswordDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+    @RequestClient() client: ClientInfo,
+  ) {
+    await this.passwordReset.reset(dto.token, dto.password, client);
     return linkOutcome(request, response, 'reset_ok');
   }
 }

@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { Lang } from '../http';
+import type { ClientInfo, Lang } from '../http';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
+import { EventsService } from '../events/events.service';
+import { KeysService } from '../keys/keys.service';
 import { MailService } from '../mail/mail.service';
 import { describeDuration } from '../mail/templates';
 import { TokensService } from '../tokens/tokens.service';
@@ -29,6 +30,8 @@ export type RegisterInput = Omit<NewUser, 'passwordHash' | 'role' | 'isActive'> 
 /** Orchestrates the flows that span users, tokens and mail. */
 @Injectable()
 export class AuthService {
+  private readonly logger = new Logger(AuthService.name);
+
   constructor(
     @InjectConfig() private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -36,16 +39,20 @@ export class AuthService {
     private readonly tokens: TokensService,
     private readonly mail: MailService,
     private readonly hasher: PasswordHasher,
-    private readonly jwt: JwtService,
+    private readonly keys: KeysService,
     private readonly loginFailures: LoginFailures,
+    private readonly events: EventsService,
   ) {}
 
-  /** User + activation token in one transaction; the email goes out after it commits. */
-  async register({ password, ...input }: RegisterInput, lang: Lang): Promise<User> {
+  /** User + activation token + event in one transaction; the email goes out after it commits. */
+  async register({ password, ...input }: RegisterInput, lang: Lang, client: ClientInfo): Promise<User> {
     const passwordHash = await this.hasher.hash(password);
     const { user, token } = await this.dataSource.transaction(async (db) => {
       const user = await this.users.create({ ...input, passwordHash }, db);
       const token = await this.tokens.issueOneTimeToken(user.id, 'activation', this.config.auth.activationTtl, {}, db);
+      // The profile, so other services can keep their copy of the customer; never the password.
+      const profile = { user_id: user.id, name: user.name, email: user.email, no_tlp: user.noTlp, gender: user.gender, role: user.role };
+      await this.events.record('user.registered', user.id, profile, client, db);
       return { user, token };
     });
     this.sendActivation(user, token, lang);
@@ -56,11 +63,12 @@ export class AuthService {
    * Activates from the emailed link. A second click on an unexpired link says "already active"
    * (mail scanners open links before people do).
    */
-  async activate(token: string): Promise<'activated' | 'already_active'> {
+  async activate(token: string, client: ClientInfo): Promise<'activated' | 'already_active'> {
     return this.dataSource.transaction(async (db) => {
       const { token: link, repeat } = await this.tokens.consume(token, 'activation', db);
       if (repeat) return 'already_active';
       await this.users.activate(link.userId, db);
+      await this.events.record('user.activated', link.userId, { user_id: link.userId }, client, db);
       return 'activated';
     });
   }
@@ -100,35 +108,69 @@ export class AuthService {
    * Unknown email and wrong password fail alike (same 401, a bcrypt comparison either way).
    * The right password on an inactive account is a 403.
    */
-  async login(email: string, password: string): Promise<{ user: User; tokens: TokenPair }> {
+  async login(email: string, password: string, client: ClientInfo): Promise<{ user: User; tokens: TokenPair }> {
     await this.loginFailures.begin(email);
     const user = await this.users.findWithPasswordHash({ email });
     const valid = user ? await this.hasher.verify(password, user.passwordHash) : await this.hasher.verifyAgainstNothing(password);
+    if (user && !valid) this.recordLoginFailure(user.id, 'invalid_password', client);
     if (!user || !valid) throw new InvalidCredentialsError();
     await this.loginFailures.clear(email);
-    if (!user.isActive) throw new AccountNotActivatedError();
-    const { session, refreshToken } = await this.tokens.createSession(user.id, this.config.auth.refreshTtl);
+    if (!user.isActive) {
+      this.recordLoginFailure(user.id, 'not_activated', client);
+      throw new AccountNotActivatedError();
+    }
+    const { session, refreshToken } = await this.dataSource.transaction(async (db) => {
+      const created = await this.tokens.createSession(user.id, this.config.auth.refreshTtl, db);
+      await this.events.record('user.logged_in', user.id, { user_id: user.id, session_id: created.session.id }, client, db);
+      return created;
+    });
     return { user, tokens: await this.tokenPair(user, session.id, refreshToken) };
   }
 
+  /**
+   * Not awaited: a failed login changes nothing else, and waiting for the insert would make a
+   * wrong password slower than an unknown email (which has no user to log against).
+   */
+  private recordLoginFailure(userId: string, reason: 'invalid_password' | 'not_activated', client: ClientInfo): void {
+    this.events
+      .record('user.login_failed', userId, { user_id: userId, reason }, client)
+      .catch((error: unknown) =>
+        this.logger.warn(`could not log a failed login: ${error instanceof Error ? error.message : String(error)}`),
+      );
+  }
+
   /** Rotation: the presented token stops working; reuse after the grace window ends the session. */
-  async refresh(presented: string): Promise<{ user: User; tokens: TokenPair }> {
-    const outcome = await this.tokens.rotateRefreshToken(presented, this.config.auth.refreshReuseGrace);
+  async refresh(presented: string, client: ClientInfo): Promise<{ user: User; tokens: TokenPair }> {
+    const outcome = await this.dataSource.transaction(async (db) => {
+      const result = await this.tokens.rotateRefreshToken(presented, this.config.auth.refreshReuseGrace, db);
+      if (result.status === 'reused') {
+        const data = { user_id: result.userId, session_ids: [result.sessionId], reason: 'refresh_reuse' };
+        await this.events.record('session.revoked', result.userId, data, client, db);
+      }
+      return result;
+    });
     if (outcome.status !== 'rotated') throw new InvalidRefreshTokenError();
     const user = await this.users.getById(outcome.userId);
     return { user, tokens: await this.tokenPair(user, outcome.sessionId, outcome.refreshToken) };
   }
 
-  async logout(userId: string, sessionId: string, all: boolean): Promise<void> {
-    // Ending every session is a credentials change: pending email-change and reset links go too.
-    if (all) await this.dataSource.transaction((db) => this.tokens.credentialsChanged(userId, 'logout_all', undefined, db));
-    else await this.tokens.revokeSession(sessionId, 'logout');
+  async logout(userId: string, sessionId: string, all: boolean, client: ClientInfo): Promise<void> {
+    await this.dataSource.transaction(async (db) => {
+      // Ending every session is a credentials change: pending email-change and reset links go too.
+      const ended = all
+        ? await this.tokens.credentialsChanged(userId, 'logout_all', undefined, db)
+        : (await this.tokens.revokeSession(sessionId, 'logout', db))
+          ? [sessionId]
+          : [];
+      const data = { user_id: userId, session_ids: ended, reason: all ? 'logout_all' : 'logout' };
+      if (ended.length) await this.events.record('session.revoked', userId, data, client, db);
+    });
   }
 
   private async tokenPair(user: User, sessionId: string, refreshToken: string): Promise<TokenPair> {
     const claims: AccessTokenClaims = { sub: user.id, role: user.role, sid: sessionId, typ: 'access' };
     return {
-      access_token: await this.jwt.signAsync(claims),
+      access_token: await this.keys.sign(claims, this.config.auth.accessTtl),
       refresh_token: refreshToken,
       token_type: 'Bearer',
       expires_in: this.config.auth.accessTtl,

@@ -1,11 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { decodeProtectedHeader } from 'jose';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AuthUser, UnauthorizedError } from '../http';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
 import { TokensService } from '../tokens/tokens.service';
-import { ACCESS_TOKEN_ALGORITHM, SIGNING_KEYS, type SigningKeys } from '../keys/signing-keys';
+import { KeysService } from '../keys/keys.service';
+import { ACCESS_TOKEN_ALGORITHM } from '../keys/signing-key';
 
 export interface AccessTokenClaims {
   sub: string;
@@ -22,14 +24,27 @@ export interface AccessTokenClaims {
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
     @InjectConfig() config: AppConfig,
-    @Inject(SIGNING_KEYS) keys: SigningKeys,
+    keys: KeysService,
     private readonly tokens: TokensService,
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      // A KeyObject rather than the PEM string: jsonwebtoken would parse the PEM on every request.
-      // (jsonwebtoken accepts a KeyObject; passport-jwt's types only name string | Buffer.)
-      secretOrKeyProvider: (_request, _token, done) => done(null, keys.publicKey as unknown as Buffer),
+      // The key named by the token's kid (rotation: several are published). A KeyObject rather than
+      // a PEM string: jsonwebtoken would parse the PEM on every request. (jsonwebtoken accepts a
+      // KeyObject; passport-jwt's types only name string | Buffer.) An unknown kid fails: 401.
+      secretOrKeyProvider: (_request, token: string, done) => {
+        let kid: unknown;
+        try {
+          kid = decodeProtectedHeader(token).kid;
+        } catch {
+          return done(new Error('malformed token'));
+        }
+        if (typeof kid !== 'string') return done(new Error('no kid'));
+        keys.verificationKey(kid).then(
+          (key) => (key ? done(null, key as unknown as Buffer) : done(new Error('unknown kid'))),
+          (error: unknown) => done(error),
+        );
+      },
       algorithms: [ACCESS_TOKEN_ALGORITHM],
       issuer: config.auth.issuer,
       audience: config.auth.audience,

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { Lang } from '../http';
+import type { ClientInfo, Lang } from '../http';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
+import { EventsService } from '../events/events.service';
 import { MailService } from '../mail/mail.service';
 import { describeDuration } from '../mail/templates';
 import { TokensService } from '../tokens/tokens.service';
@@ -24,6 +25,7 @@ export class PasswordResetService {
     private readonly mail: MailService,
     private readonly hasher: PasswordHasher,
     private readonly loginFailures: LoginFailures,
+    private readonly events: EventsService,
   ) {}
 
   /**
@@ -48,13 +50,17 @@ export class PasswordResetService {
    * person reads that mailbox, so an account not yet activated becomes active, and the account's
    * failed-login lock is lifted: the owner can log in straight away.
    */
-  async reset(token: string, password: string): Promise<void> {
+  async reset(token: string, password: string, client: ClientInfo): Promise<void> {
     const passwordHash = await this.hasher.hash(password);
     const email = await this.dataSource.transaction(async (db) => {
       const { userId } = (await this.tokens.consume(token, 'password_reset', db)).token;
       await this.users.setPasswordHash(userId, passwordHash, db);
       await this.users.activate(userId, db);
-      await this.tokens.credentialsChanged(userId, 'password_reset', undefined, db);
+      const ended = await this.tokens.credentialsChanged(userId, 'password_reset', undefined, db);
+      await this.events.record('user.password_changed', userId, { user_id: userId, via: 'reset' }, client, db);
+      if (ended.length) {
+        await this.events.record('session.revoked', userId, { user_id: userId, session_ids: ended, reason: 'password_reset' }, client, db);
+      }
       return (await this.users.getById(userId, db)).email;
     });
     await this.loginFailures.clear(email);

@@ -40,7 +40,9 @@ describe('loadConfig', () => {
 
   it('accepts a private key with \\n escapes', () => {
     const pem = '-----BEGIN PRIVATE KEY-----\\nabc\\n-----END PRIVATE KEY-----';
-    expect(loadConfig({ JWT_PRIVATE_KEY: pem }).auth.privateKeyPem).toBe('-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----');
+    expect(loadConfig({ JWT_PRIVATE_KEY: pem }).auth.privateKeyPems).toEqual([
+      '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----',
+    ]);
   });
 
   it('reads TRUST_PROXY as a hop count, a boolean or a list of addresses', () => {
@@ -72,6 +74,24 @@ describe('loadConfig', () => {
       JWT_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----',
     };
     expect(loadConfig(complete).nodeEnv).toBe('production');
+    const { JWT_PRIVATE_KEY: _key, ...keyless } = complete;
+    expect(() => loadConfig(keyless)).toThrow(/needs JWT_PRIVATE_KEY/);
+    expect(loadConfig({ ...keyless, JWT_KEYS: 'managed' }).auth.privateKeyPems).toEqual([]);
+    expect(() => loadConfig({ ...keyless, JWT_KEYS: 'yes' })).toThrow(/JWT_KEYS/);
+  });
+
+  it('splits several PEM keys in JWT_PRIVATE_KEY, first one first', () => {
+    const one = '-----BEGIN PRIVATE KEY-----\\nAAA\\n-----END PRIVATE KEY-----';
+    const two = '-----BEGIN PRIVATE KEY-----\\nBBB\\n-----END PRIVATE KEY-----';
+    const pems = loadConfig({ JWT_PRIVATE_KEY: `${one}\\n${two}` }).auth.privateKeyPems;
+    expect(pems.map((pem) => pem.split('\n')[1])).toEqual(['AAA', 'BBB']);
+  });
+
+  it('reads the event settings: AMQP_URL must be amqp(s), EVENTS_EXCHANGE has a default', () => {
+    expect(loadConfig({}).events).toEqual({ amqpUrl: undefined, exchange: 'alat-berat.events' });
+    expect(loadConfig({ AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672', EVENTS_EXCHANGE: 'x.y' }).events.exchange).toBe('x.y');
+    expect(() => loadConfig({ AMQP_URL: 'http://rabbit' })).toThrow(/AMQP_URL/);
+    expect(() => loadConfig({ EVENTS_EXCHANGE: 'a b' })).toThrow(/EVENTS_EXCHANGE/);
   });
 });
 

@@ -22,7 +22,11 @@ export interface AppConfig {
     emailChangeTtl: number;
     refreshReuseGrace: number;
     bcryptCost: number;
-    privateKeyPem?: string;
+    /** JWT_PRIVATE_KEY's PEM keys, in order (the first signs); empty → managed keys in the database. */
+    privateKeyPems: string[];
+    /** How often managed keys rotate (JWT_KEY_ROTATION). */
+    keyRotation: number;
+    /** Where a key generated before keys moved into the database was kept (migrated on first start). */
     keysDir: string;
     passwordResetUrl?: string;
     /** Frontend page the activation email links to (with `?token=`); unset → this service's own page. */
@@ -32,6 +36,11 @@ export interface AppConfig {
   };
   /** Origins a browser may call the API from (CORS). `localhost`: any http://localhost:<port>. */
   cors: { origins: '*' | string[]; localhost: boolean };
+  events: {
+    /** RabbitMQ the events are published to; unset → events only in the audit log. */
+    amqpUrl?: string;
+    exchange: string;
+  };
   rateLimit: {
     perMinute: number;
     loginFailuresLimit: number;
@@ -105,10 +114,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const appUrl = (url('APP_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/+$/, '');
   const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
   const smtpUrl = url('SMTP_URL', ['smtp:', 'smtps:']);
-  const privateKeyPem = value('JWT_PRIVATE_KEY')?.replace(/\\n/g, '\n');
-  if (privateKeyPem && !privateKeyPem.includes('-----BEGIN PRIVATE KEY-----')) {
-    problems.push('JWT_PRIVATE_KEY must be a PKCS#8 PEM private key ("-----BEGIN PRIVATE KEY-----")');
+  const privateKeyRaw = value('JWT_PRIVATE_KEY')?.replace(/\\n/g, '\n');
+  const privateKeyPems = privateKeyRaw?.match(/-----BEGIN PRIVATE KEY-----[\s\S]*?-----END PRIVATE KEY-----/g) ?? [];
+  if (privateKeyRaw && !privateKeyPems.length) {
+    problems.push('JWT_PRIVATE_KEY must hold one or more PKCS#8 PEM private keys ("-----BEGIN PRIVATE KEY-----")');
   }
+  const jwtKeys = value('JWT_KEYS');
+  if (jwtKeys !== undefined && jwtKeys !== 'managed') problems.push(`JWT_KEYS must be "managed" or unset (got "${jwtKeys}")`);
+  const exchange = value('EVENTS_EXCHANGE') ?? 'alat-berat.events';
+  if (!/^[\w.:-]{1,127}$/.test(exchange))
+    problems.push(`EVENTS_EXCHANGE must be 1-127 letters, digits, '.', '-', '_' or ':' (got "${exchange}")`);
   const bcryptCost = integer('BCRYPT_COST', 10, 4, 15);
   const trustProxyRaw = value('TRUST_PROXY');
   const trustProxy =
@@ -138,7 +153,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
 
   if (nodeEnv === 'production') {
-    const missing = ['DATABASE_URL', 'SMTP_URL', 'APP_URL', 'JWT_PRIVATE_KEY'].filter((name) => !value(name));
+    // JWT_KEYS=managed: generated, rotating keys kept in the database are the operator's choice in production too.
+    const required = ['DATABASE_URL', 'SMTP_URL', 'APP_URL', ...(jwtKeys === 'managed' ? [] : ['JWT_PRIVATE_KEY'])];
+    const missing = required.filter((name) => !value(name));
     if (missing.length) problems.push(`NODE_ENV=production needs ${missing.join(', ')} (the development defaults are not safe there)`);
   }
 
@@ -166,13 +183,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
       emailChangeTtl: duration('EMAIL_CHANGE_TTL', '24h'),
       refreshReuseGrace: duration('REFRESH_REUSE_GRACE', '10s'),
       bcryptCost,
-      privateKeyPem,
+      privateKeyPems,
+      keyRotation: duration('JWT_KEY_ROTATION', '30d'),
       keysDir: `${dataDir}/keys`,
       passwordResetUrl: url('PASSWORD_RESET_URL', ['http:', 'https:']),
       activationUrl: url('ACTIVATION_URL', ['http:', 'https:']),
       loginUrl: url('LOGIN_URL', ['http:', 'https:']),
     },
     cors: { origins: corsOrigins, localhost: corsRaw === undefined && nodeEnv !== 'production' },
+    events: { amqpUrl: url('AMQP_URL', ['amqp:', 'amqps:']), exchange },
     rateLimit: {
       perMinute: integer('RATE_LIMIT_PER_MINUTE', 20, 0, 1_000_000),
       loginFailuresLimit: integer('LOGIN_FAILURES_LIMIT', 10, 0, 1_000_000),

@@ -45,3 +45,15 @@ export const CurrentUser = createParamDecorator((_: unknown, context: ExecutionC
 export const RequestLang = createParamDecorator((_: unknown, context: ExecutionContext): Lang => {
   return languageOf(context.switchToHttp().getRequest<Request>().headers['accept-language']);
 });
+
+/** Who made the request, for the audit log: the client address (TRUST_PROXY decides) and user agent. */
+export interface ClientInfo {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export const RequestClient = createParamDecorator((_: unknown, context: ExecutionContext): ClientInfo => {
+  const request = context.switchToHttp().getRequest<Request>();
+  const agent = request.headers['user-agent'];
+  return { ip: request.ip ?? null, userAgent: typeof agent === 'string' ? agent : null };
+});

@@ -15,6 +15,7 @@ const MESSAGES = {
   logout_ok: ['Logout berhasil', 'Logged out'],
   get_user_ok: ['Data user berhasil diambil', 'User retrieved'],
   list_users_ok: ['Daftar user berhasil diambil', 'Users retrieved'],
+  list_events_ok: ['Riwayat keamanan user berhasil diambil', 'Security history retrieved'],
   update_ok: ['Update user berhasil', 'User updated'],
   email_changed: ['Email berhasil diubah', 'Email address changed'],
   delete_ok: ['Delete user berhasil', 'User deleted'],

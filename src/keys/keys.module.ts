@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
-import { APP_CONFIG } from '../config/config.module';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { JwksController } from './jwks.controller';
-import { loadSigningKeys, SIGNING_KEYS } from './signing-keys';
+import { KeysService } from './keys.service';
+import { SigningKeyRecord } from './signing-key.entity';
 
-/** The keys that sign access tokens, and the JWKS that publishes their public halves. */
+/** The keys that sign access tokens, their rotation, the JWKS and the discovery document. */
 @Module({
-  providers: [{ provide: SIGNING_KEYS, inject: [APP_CONFIG], useFactory: loadSigningKeys }],
+  imports: [TypeOrmModule.forFeature([SigningKeyRecord])],
+  providers: [KeysService],
   controllers: [JwksController],
-  exports: [SIGNING_KEYS],
+  exports: [KeysService],
 })
 export class KeysModule {}

@@ -2,13 +2,15 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { OneTimeToken } from './one-time-token.entity';
 import { RefreshToken } from './refresh-token.entity';
+import { ServiceClient } from './service-client.entity';
+import { ServiceClientsService } from './service-clients.service';
 import { Session } from './session.entity';
 import { TokenPurgeScheduler } from './token-purge.scheduler';
 import { TokensService } from './tokens.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Session, RefreshToken, OneTimeToken])],
-  providers: [TokensService, TokenPurgeScheduler],
-  exports: [TokensService],
+  imports: [TypeOrmModule.forFeature([Session, RefreshToken, OneTimeToken, ServiceClient])],
+  providers: [TokensService, TokenPurgeScheduler, ServiceClientsService],
+  exports: [TokensService, ServiceClientsService],
 })
 export class TokensModule {}

@@ -68,16 +68,17 @@ export class TokensService {
     return (result.affected ?? 0) > 0;
   }
 
-  /** Ends every live session of a user, except `keepSessionId` when given. */
-  async revokeUserSessions(userId: string, reason: string, keepSessionId?: string, manager?: EntityManager): Promise<number> {
+  /** Ends every live session of a user, except `keepSessionId` when given; returns the ids it ended. */
+  async revokeUserSessions(userId: string, reason: string, keepSessionId?: string, manager?: EntityManager): Promise<string[]> {
     const query = this.manager(manager)
       .createQueryBuilder()
       .update(Session)
       .set({ revokedAt: () => 'now()', revokeReason: reason })
-      .where('user_id = :userId AND revoked_at IS NULL', { userId });
+      .where('user_id = :userId AND revoked_at IS NULL', { userId })
+      .returning(['id']);
     if (keepSessionId) query.andWhere('id <> :keepSessionId', { keepSessionId });
     const result = await query.execute();
-    return result.affected ?? 0;
+    return (result.raw as { id: string }[]).map((row) => row.id);
   }
 
   /**
@@ -86,9 +87,10 @@ export class TokensService {
    * email-change and password-reset link, so nothing asked for under the old credentials (an
    * intruder's email change, say) survives the owner taking the account back.
    */
-  async credentialsChanged(userId: string, reason: string, keepSessionId: string | undefined, manager: EntityManager): Promise<void> {
-    await this.revokeUserSessions(userId, reason, keepSessionId, manager);
+  async credentialsChanged(userId: string, reason: string, keepSessionId: string | undefined, manager: EntityManager): Promise<string[]> {
+    const ended = await this.revokeUserSessions(userId, reason, keepSessionId, manager);
     await this.cancelLinks(userId, ['email_change', 'password_reset'], manager);
+    return ended;
   }
 
   /** Pending (unused) links of these purposes stop working: deleted, so they answer like unknown ones. */
@@ -104,8 +106,10 @@ export class TokensService {
    * refresh token. After the window, or once the successor was rotated in turn, the token is an
    * old one: reuse, and the whole session is revoked.
    */
-  async rotateRefreshToken(presented: string, graceSeconds: number): Promise<RefreshOutcome> {
-    return this.dataSource.transaction(async (db) => {
+  async rotateRefreshToken(presented: string, graceSeconds: number, manager?: EntityManager): Promise<RefreshOutcome> {
+    // In the caller's transaction when given (a reuse's revocation and its event commit together).
+    const inTransaction = <T>(work: (db: EntityManager) => Promise<T>) => (manager ? work(manager) : this.dataSource.transaction(work));
+    return inTransaction(async (db) => {
       const tokens = db.getRepository(RefreshToken);
       // Lock the row: presentations of one token serialise here instead of racing.
       const current = await tokens

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import net from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -62,3 +63,18 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
 // Kept here too: the names specs have always imported from './support/app'.
 export { PASSWORD, uniqueEmail } from './fixtures';
 export { registerActiveUser } from './accounts';
+
+/** A free loopback port, for an app whose APP_URL (and so its issuer) must name its real address. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The env of an app reachable at its own issuer URL: `startTestApp(await selfIssuedEnv())`. */
+export async function selfIssuedEnv(extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  const port = await freePort();
+  return { PORT: String(port), APP_URL: `http://127.0.0.1:${port}`, ...extra };
+}

@@ -7,7 +7,7 @@ import { MaxChars } from '../../http';
  * Query strings arrive as text: whole numbers become numbers, an empty value means "not given",
  * anything else ("abc", "1.5", a repeated parameter) stays as sent so IsInt reports it per field.
  */
-const wholeNumber = (fallback: number) =>
+export const wholeNumber = (fallback: number) =>
   Transform(({ value }) => {
     if (value === '') return fallback;
     return typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { EventRecord, type EventType } from './event.entity';
+
+/** Who caused the change: the request's client address and user agent (none for the CLI). */
+export interface EventContext {
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+export interface EventPage {
+  events: EventRecord[];
+  page: number;
+  limit: number;
+  total: number;
+}
+
+/**
+ * Writes events in the caller's transaction (the change and its event commit or roll back
+ * together) and reads a user's history for the audit route. Publishing is the relay's job.
+ */
+@Injectable()
+export class EventsService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * `data` is what consumers get: never a password, a hash or a token. The manager is the
+   * transaction of the change; without one the event is written on its own (e.g. a failed login,
+   * which changes nothing else).
+   */
+  async record(
+    type: EventType,
+    userId: string,
+    data: Record<string, unknown>,
+    context: EventContext = {},
+    manager?: EntityManager,
+  ): Promise<void> {
+    await (manager ?? this.dataSource.manager).getRepository(EventRecord).insert({
+      id: randomUUID(),
+      type,
+      userId,
+      data: data as EventRecord['data'] & object,
+      ip: context.ip?.slice(0, 64) ?? null,
+      userAgent: context.userAgent?.slice(0, 512) ?? null,
+    });
+  }
+
+  /** Newest first. */
+  async listForUser(userId: string, page: number, limit: number): Promise<EventPage> {
+    const [events, total] = await this.dataSource.getRepository(EventRecord).findAndCount({
+      where: { userId },
+      order: { seq: 'DESC' },
+      skip: (page - 1) * limit,
+      take: limit,
+    });
+    return { events, page, limit, total };
+  }
+}
