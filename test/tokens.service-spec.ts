@@ -113,14 +113,14 @@ describe('TokensService on the real database (no HTTP)', () => {
       const userId = await s.newUserId();
       const [kept, ended] = await Promise.all([s.tokens.createSession(userId, 3600), s.tokens.createSession(userId, 3600)]);
       const stranger = await newSession();
-      expect(await s.tokens.revokeUserSessions(userId, 'password_change', kept.session.id)).toBe(1);
+      expect(await s.tokens.revokeUserSessions(userId, 'password_change', kept.session.id)).toEqual([ended.session.id]);
       expect(await s.tokens.isSessionActive(kept.session.id, userId)).toBe(true);
       expect(await s.tokens.isSessionActive(ended.session.id, userId)).toBe(false);
       expect((await sessionRow(ended.session.id)).revokeReason).toBe('password_change');
       expect(await rotate(ended.refreshToken)).toEqual({ status: 'invalid' });
       expect(await s.tokens.isSessionActive(stranger.sessionId, stranger.userId)).toBe(true);
 
-      expect(await s.tokens.revokeUserSessions(userId, 'deleted')).toBe(1);
+      expect(await s.tokens.revokeUserSessions(userId, 'deleted')).toEqual([kept.session.id]);
       expect(await s.tokens.isSessionActive(kept.session.id, userId)).toBe(false);
     });
   });

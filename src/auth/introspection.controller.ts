@@ -1,7 +1,7 @@
 import { Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiBasicAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { Public } from '../http';
+import { AcceptsForm, Public } from '../http';
 import { KeysService } from '../keys/keys.service';
 import { ServiceClientsService } from '../tokens/service-clients.service';
 import { TokensService } from '../tokens/tokens.service';
@@ -24,6 +24,7 @@ export class IntrospectionController {
 
   @Post('introspect')
   @Public()
+  @AcceptsForm()
   @HttpCode(200)
   @ApiBasicAuth()
   @ApiOperation({
