@@ -19,6 +19,7 @@ import { toUserResponse, UserResponseDto } from '../users/dto/user-response.dto'
 import { UsersService } from '../users/users.service';
 import { AccountService } from './account.service';
 import { ListUsersQueryDto } from './dto/list-users.dto';
+import { SessionResponseDto, toSessionResponse } from './dto/session-response.dto';
 import { UpdateUserDto } from './dto/update-user.dto';
 
 const PAGE_META = {
@@ -49,6 +50,33 @@ export class AccountController {
   @ApiErrorResponses({ 401: ['token_invalid'] })
   async me(@CurrentUser() caller: AuthUser) {
     return ok('get_user_ok', toUserResponse(await this.users.getById(caller.id)));
+  }
+
+  @Get('me/sessions')
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'My sessions ("my devices"): the caller’s live sessions, newest first',
+    description: 'Every login is a session; `current` marks the one of the access token used. `last_used_at` moves on refresh.',
+  })
+  @ApiEnvelopeResponse({ status: 200, message: 'list_sessions_ok', type: SessionResponseDto })
+  @ApiErrorResponses({ 401: ['token_invalid'] })
+  async listMySessions(@CurrentUser() caller: AuthUser) {
+    const sessions = await this.account.listSessions(caller);
+    return ok('list_sessions_ok', sessions.map((session) => toSessionResponse(session, caller.sessionId)));
+  }
+
+  @Delete('me/sessions/:id')
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'End one of my sessions at once (log a device out)',
+    description: 'Its refresh token stops working and its access tokens get 401 from the next request. Ending `current` is a logout.',
+  })
+  @ApiParam({ name: 'id', format: 'uuid', description: 'a session id from GET /api/users/me/sessions' })
+  @ApiEnvelopeResponse({ status: 200, message: 'session_ended' })
+  @ApiErrorResponses({ 400: ['v_uuid'], 401: ['token_invalid'], 404: ['session_not_found'] })
+  async endMySession(@CurrentUser() caller: AuthUser, @Param('id', uuidParam('session_id')) id: string) {
+    await this.account.endSession(caller, id);
+    return ok('session_ended', null);
   }
 
   @Get()

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { type AuthUser, ForbiddenError, type Lang } from '../http';
+import { type AuthUser, ForbiddenError, type Lang, NotFoundError } from '../http';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
 import { MailService } from '../mail/mail.service';
@@ -9,6 +9,7 @@ import { describeDuration } from '../mail/templates';
 import { BadLinkTokenError } from '../tokens/tokens.errors';
 import { TokensService } from '../tokens/tokens.service';
 import { PasswordHasher } from '../users/password-hasher';
+import type { Session } from '../tokens/session.entity';
 import type { Gender, Role, User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { emailChangeLink } from '../auth/links';
@@ -103,6 +104,20 @@ export class AccountService {
       }
     }
     return { user };
+  }
+
+  /** The caller's live sessions, newest first (route 17). */
+  listSessions(caller: AuthUser): Promise<Session[]> {
+    return this.tokens.listLiveSessions(caller.id);
+  }
+
+  /**
+   * Ends one of the caller's sessions at once (route 18): its refresh token stops working and its
+   * access tokens are refused from the next request. Another user's session, an ended one and an
+   * unknown id all answer 404, so session ids cannot be probed.
+   */
+  async endSession(caller: AuthUser, sessionId: string): Promise<void> {
+    if (!(await this.tokens.revokeUserSession(caller.id, sessionId, 'ended_by_user'))) throw new NotFoundError('session_not_found');
   }
 
   /** Missing or wrong is a 400. */

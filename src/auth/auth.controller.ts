@@ -5,6 +5,7 @@ import {
   ApiEnvelopeResponse,
   ApiErrorResponses,
   type AuthUser,
+  ClientDevice,
   CurrentUser,
   FailureMessage,
   linkOutcome,
@@ -20,6 +21,7 @@ import { EmailDto, LoginDto, LogoutDto, RefreshDto, RegisterDto, ResetPasswordDt
 import { TOKEN_FIELDS } from './dto/token-response';
 import { AuthRateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { PasswordResetService } from './password-reset.service';
+import type { SessionDevice } from '../tokens/tokens.service';
 
 @ApiTags('auth')
 @Controller('users')
@@ -87,8 +89,8 @@ export class AuthController {
     { 400: ['v_required'], 401: ['invalid_credentials'], 403: ['not_activated'], 429: ['too_many_requests', 'too_many_login_failures'] },
     'login_failed',
   )
-  async login(@Body() dto: LoginDto) {
-    const { user, tokens } = await this.auth.login(dto.email, dto.password);
+  async login(@Body() dto: LoginDto, @ClientDevice() device: SessionDevice) {
+    const { user, tokens } = await this.auth.login(dto.email, dto.password, device);
     return ok('login_ok', toUserResponse(user), { ...tokens });
   }
 

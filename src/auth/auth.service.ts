@@ -7,7 +7,7 @@ import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
 import { MailService } from '../mail/mail.service';
 import { describeDuration } from '../mail/templates';
-import { TokensService } from '../tokens/tokens.service';
+import { type SessionDevice, TokensService } from '../tokens/tokens.service';
 import { PasswordHasher } from '../users/password-hasher';
 import type { User } from '../users/user.entity';
 import { UsersService, type NewUser } from '../users/users.service';
@@ -89,14 +89,14 @@ export class AuthService {
    * Unknown email and wrong password fail alike (same 401, a bcrypt comparison either way).
    * The right password on an inactive account is a 403.
    */
-  async login(email: string, password: string): Promise<{ user: User; tokens: TokenPair }> {
+  async login(email: string, password: string, device: SessionDevice = {}): Promise<{ user: User; tokens: TokenPair }> {
     await this.loginFailures.begin(email);
     const user = await this.users.findWithPasswordHash({ email });
     const valid = user ? await this.hasher.verify(password, user.passwordHash) : await this.hasher.verifyAgainstNothing(password);
     if (!user || !valid) throw new InvalidCredentialsError();
     await this.loginFailures.clear(email);
     if (!user.isActive) throw new AccountNotActivatedError();
-    const { session, refreshToken } = await this.tokens.createSession(user.id, this.config.auth.refreshTtl);
+    const { session, refreshToken } = await this.tokens.createSession(user.id, this.config.auth.refreshTtl, device);
     return { user, tokens: await this.tokenPair(user, session.id, refreshToken) };
   }
 
