@@ -25,7 +25,8 @@ describe('my sessions: GET /api/users/me/sessions and DELETE /api/users/me/sessi
     return { accessToken: res.body.access_token as string, refreshToken: res.body.refresh_token as string };
   };
   const sessions = (accessToken: string) => t.http.get('/api/users/me/sessions').set('Authorization', `Bearer ${accessToken}`);
-  const end = (accessToken: string, id: string) => t.http.delete(`/api/users/me/sessions/${id}`).set('Authorization', `Bearer ${accessToken}`);
+  const end = (accessToken: string, id: string) =>
+    t.http.delete(`/api/users/me/sessions/${id}`).set('Authorization', `Bearer ${accessToken}`);
   const meStatus = async (accessToken: string) => (await t.http.get('/api/users/me').set('Authorization', `Bearer ${accessToken}`)).status;
   /** Pretends the session was last used `seconds` ago. */
   const lastUsedAgo = (sessionId: string, seconds: number) =>
@@ -39,7 +40,11 @@ describe('my sessions: GET /api/users/me/sessions and DELETE /api/users/me/sessi
     const res = await sessions(laptop.accessToken).expect(200);
     expect(Object.keys(res.body).sort()).toEqual(['data', 'error', 'message']);
     expect(res.body).toMatchObject({ error: null, message: 'Daftar sesi berhasil diambil' });
-    expect(res.body.data.map((s: { id: string }) => s.id)).toEqual([sid(laptop.accessToken), sid(phone.accessToken), sid(user.accessToken)]);
+    expect(res.body.data.map((s: { id: string }) => s.id)).toEqual([
+      sid(laptop.accessToken),
+      sid(phone.accessToken),
+      sid(user.accessToken),
+    ]);
     const [first, second] = res.body.data;
     expect(Object.keys(first).sort()).toEqual(['created_at', 'current', 'id', 'ip', 'last_used_at', 'user_agent']);
     expect(first).toMatchObject({ user_agent: LAPTOP, current: true });

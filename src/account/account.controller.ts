@@ -43,7 +43,8 @@ export class AccountController {
     private readonly account: AccountService,
   ) {}
 
-  @Get('me')
+  // `profile`: the route list's "getProfile", an alias of route 7.
+  @Get(['me', 'profile'])
   @ApiBearerAuth()
   @ApiOperation({ summary: 'The caller’s own user' })
   @ApiEnvelopeResponse({ status: 200, message: 'get_user_ok', type: UserResponseDto })
@@ -62,7 +63,10 @@ export class AccountController {
   @ApiErrorResponses({ 401: ['token_invalid'] })
   async listMySessions(@CurrentUser() caller: AuthUser) {
     const sessions = await this.account.listSessions(caller);
-    return ok('list_sessions_ok', sessions.map((session) => toSessionResponse(session, caller.sessionId)));
+    return ok(
+      'list_sessions_ok',
+      sessions.map((session) => toSessionResponse(session, caller.sessionId)),
+    );
   }
 
   @Delete('me/sessions/:id')
@@ -101,7 +105,8 @@ export class AccountController {
     return ok('get_user_ok', toUserResponse(await this.users.getForCaller(caller, id)));
   }
 
-  @Put(':id')
+  // `PUT /api/users` (no id): the route list's self-update, route 10 on the caller's own account.
+  @Put([':id', ''])
   @ApiBearerAuth()
   @ApiOperation({
     summary: 'Update a user (self or admin); partial body',
@@ -128,13 +133,13 @@ export class AccountController {
   })
   async update(
     @CurrentUser() caller: AuthUser,
-    @Param('id', uuidParam('id')) id: string,
+    @Param('id', uuidParam('id', { optional: true })) id: string | undefined,
     @Body() dto: UpdateUserDto,
     @RequestLang() lang: Lang,
   ) {
     const { user } = await this.account.update(
       caller,
-      id,
+      id ?? caller.id,
       {
         name: dto.name,
         email: dto.email,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { Lang } from '../http';
+import { ForbiddenError, type Lang } from '../http';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
 import { MailService } from '../mail/mail.service';
@@ -106,6 +106,23 @@ export class AuthService {
     if (outcome.status !== 'rotated') throw new InvalidRefreshTokenError();
     const user = await this.users.getById(outcome.userId);
     return { user, tokens: await this.tokenPair(user, outcome.sessionId, outcome.refreshToken) };
+  }
+
+  /**
+   * The route list's logout body names the token and the user: both must be the caller's (403
+   * otherwise), and then it is route 6 on the caller's session.
+   */
+  async assertOwnLogoutBody(callerId: string, body: { token?: string; userId?: string }): Promise<void> {
+    if (body.userId !== undefined && body.userId.toLowerCase() !== callerId) throw new ForbiddenError();
+    if (body.token !== undefined && (await this.tokenOwner(body.token)) !== callerId) throw new ForbiddenError();
+  }
+
+  /** The user a refresh token or a valid access token of this service belongs to. */
+  private async tokenOwner(token: string): Promise<string | null> {
+    const refreshOwner = await this.tokens.findRefreshTokenOwner(token);
+    if (refreshOwner) return refreshOwner;
+    const claims = await this.jwt.verifyAsync<Partial<AccessTokenClaims>>(token).catch(() => null);
+    return claims?.typ === 'access' && typeof claims.sub === 'string' ? claims.sub : null;
   }
 
   async logout(userId: string, sessionId: string, all: boolean): Promise<void> {

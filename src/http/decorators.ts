@@ -39,7 +39,9 @@ export const RequestLang = createParamDecorator((_: unknown, context: ExecutionC
 });
 
 /** Where the request comes from: the user agent and the client address (req.ip honours TRUST_PROXY). */
-export const ClientDevice = createParamDecorator((_: unknown, context: ExecutionContext): { userAgent: string | null; ip: string | null } => {
-  const request = context.switchToHttp().getRequest<Request>();
-  return { userAgent: request.headers['user-agent'] ?? null, ip: request.ip ?? null };
-});
+export const ClientDevice = createParamDecorator(
+  (_: unknown, context: ExecutionContext): { userAgent: string | null; ip: string | null } => {
+    const request = context.switchToHttp().getRequest<Request>();
+    return { userAgent: request.headers['user-agent'] ?? null, ip: request.ip ?? null };
+  },
+);

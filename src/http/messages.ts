@@ -90,6 +90,7 @@ const MESSAGES = {
   f_gender: ['Gender', 'Gender'],
   f_role: ['Role', 'Role'],
   f_id: ['ID user', 'User id'],
+  f_user_id: ['ID user', 'User id'],
   f_session_id: ['ID sesi', 'Session id'],
   f_page: ['Halaman', 'Page'],
   f_limit: ['Limit', 'Limit'],

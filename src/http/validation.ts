@@ -118,6 +118,9 @@ export function oneOfMessage(values: readonly string[]): string {
 }
 
 /** For an id in the path: malformed is a 400 naming the field (never a database error, never a 500). */
-export function uuidParam(field: string): ParseUUIDPipe {
-  return new ParseUUIDPipe({ exceptionFactory: () => new ValidationFailedError([{ key: 'v_uuid', params: { field } }]) });
+export function uuidParam(field: string, options: { optional?: boolean } = {}): ParseUUIDPipe {
+  return new ParseUUIDPipe({
+    optional: options.optional,
+    exceptionFactory: () => new ValidationFailedError([{ key: 'v_uuid', params: { field } }]),
+  });
 }

@@ -75,6 +75,17 @@ export class TokensService {
       .getExists();
   }
 
+  /** Whose refresh token this is (any of a session's chain, rotated ones included), or null. */
+  async findRefreshTokenOwner(presented: string): Promise<string | null> {
+    const row = await this.dataSource
+      .getRepository(Session)
+      .createQueryBuilder('session')
+      .innerJoin(RefreshToken, 'token', 'token.session_id = session.id')
+      .where('token.token_hash = :hash', { hash: hashToken(presented) })
+      .getOne();
+    return row?.userId ?? null;
+  }
+
   /** The user's live sessions ("my devices"), newest first. */
   async listLiveSessions(userId: string): Promise<Session[]> {
     return this.dataSource

@@ -3,7 +3,11 @@ import type { Session } from '../../tokens/session.entity';
 
 /** One of the caller's live sessions (route 17): enough to recognise a device, nothing secret. */
 export class SessionResponseDto {
-  @ApiProperty({ format: 'uuid', description: 'the session id: the `sid` claim of its access tokens', example: '9b2f6c1e-2d4a-4f8b-a1c3-5e7d9f0b1a2c' })
+  @ApiProperty({
+    format: 'uuid',
+    description: 'the session id: the `sid` claim of its access tokens',
+    example: '9b2f6c1e-2d4a-4f8b-a1c3-5e7d9f0b1a2c',
+  })
   id: string;
 
   @ApiProperty({ format: 'date-time', description: 'login time', example: '2026-12-01T08:15:00.000Z' })

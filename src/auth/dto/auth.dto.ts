@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsBoolean, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { ConfirmationField, EmailField, GenderField, NameField, PasswordField, PhoneField } from '../../users/dto/user-fields';
 import type { Gender } from '../../users/user.entity';
 
@@ -52,6 +52,22 @@ export class LogoutDto {
   @IsOptional()
   @IsBoolean()
   all?: boolean;
+
+  // The route list's logout body (API.md, "The original documents' own requests"): checked, then route 6.
+  @ApiPropertyOptional({
+    description: 'route list body: the caller’s refresh or access token (another’s is 403)',
+    maxLength: 2048,
+    example: 'mV3k0Vd1sQ…',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  token?: string;
+
+  @ApiPropertyOptional({ description: 'route list body: the caller’s own id (another is 403)', format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  user_id?: string;
 }
 
 export class ResetPasswordDto {
