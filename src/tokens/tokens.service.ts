@@ -25,7 +25,7 @@ const IP_MAX = 64;
 /** Cut to the column's length in code points (varchar counts characters, not UTF-16 units). */
 function clip(value: string | null | undefined, max: number): string | null {
   if (!value) return null;
-  // eslint-disable-next-line no-control-regex -- PostgreSQL refuses NUL; the rest is noise in a devices list
+  // PostgreSQL refuses NUL; the other control characters are noise in a devices list.
   const chars = Array.from(value.replace(/[\u0000-\u001f\u007f]/g, ''));
   return chars.length > max ? chars.slice(0, max).join('') : value;
 }
