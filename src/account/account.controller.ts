@@ -26,10 +26,18 @@ const PAGE_META = {
   meta: {
     type: 'object',
     required: ['page', 'limit', 'total'],
+    additionalProperties: false,
     properties: {
-      page: { type: 'integer', example: 1 },
-      limit: { type: 'integer', example: 20, description: 'after clamping to 100' },
-      total: { type: 'integer', example: 57, description: 'users matching the search, over all pages' },
+      page: { type: 'integer', format: 'int32', minimum: 1, maximum: 2147483647, example: 1 },
+      limit: { type: 'integer', format: 'int32', minimum: 1, maximum: 100, example: 20, description: 'after clamping to 100' },
+      total: {
+        type: 'integer',
+        format: 'int64',
+        minimum: 0,
+        maximum: 9007199254740991,
+        example: 57,
+        description: 'users matching the search',
+      },
     },
   },
 };
@@ -57,9 +65,11 @@ export class AccountController {
   @ApiBearerAuth()
   @ApiOperation({
     summary: 'My sessions ("my devices"): the caller’s live sessions, newest first',
-    description: 'Every login is a session; `current` marks the one of the access token used. `last_used_at` moves on refresh.',
+    description:
+      'Every login is a session; `current` marks the one of the access token used. `last_used_at` moves on refresh. ' +
+      'At most the 100 newest.',
   })
-  @ApiEnvelopeResponse({ status: 200, message: 'list_sessions_ok', type: SessionResponseDto })
+  @ApiEnvelopeResponse({ status: 200, message: 'list_sessions_ok', type: SessionResponseDto, maxItems: 100 })
   @ApiErrorResponses({ 401: ['token_invalid'] })
   async listMySessions(@CurrentUser() caller: AuthUser) {
     const sessions = await this.account.listSessions(caller);
@@ -87,7 +97,7 @@ export class AccountController {
   @Roles('admin')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'List users (admin): newest first, paged, optional search over name and email' })
-  @ApiEnvelopeResponse({ status: 200, message: 'list_users_ok', type: UserResponseDto, extra: PAGE_META })
+  @ApiEnvelopeResponse({ status: 200, message: 'list_users_ok', type: UserResponseDto, maxItems: 100, extra: PAGE_META })
   @ApiErrorResponses({ 400: ['v_int'], 401: ['token_invalid'], 403: ['forbidden'] })
   async list(@Query() query: ListUsersQueryDto) {
     const { users, ...meta } = await this.users.list(query);
@@ -117,7 +127,7 @@ export class AccountController {
       'clicked; the old address gets a notice. `role` is for admins only; the last admin cannot be demoted; a role ' +
       'change ends that user’s sessions (tokens carry the role).',
   })
-  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiParam({ name: 'id', type: String, format: 'uuid' })
   @ApiEnvelopeResponse({
     status: 200,
     message: 'update_ok',
@@ -129,7 +139,8 @@ export class AccountController {
     401: ['token_invalid'],
     403: ['forbidden', 'role_forbidden'],
     404: ['user_not_found'],
-    409: ['last_admin', 'email_taken'],
+    // Not email_taken: a taken address answers like a free one (its owner gets no link).
+    409: ['last_admin'],
   })
   async update(
     @CurrentUser() caller: AuthUser,

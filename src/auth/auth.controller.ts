@@ -108,7 +108,7 @@ export class AuthController {
     description: 'Send `{refresh_token}` in the body, or `Authorization: Bearer <refresh_token>`. The used token stops working.',
   })
   @ApiEnvelopeResponse({ status: 200, message: 'refresh_ok', type: UserResponseDto, extra: TOKEN_FIELDS })
-  @ApiErrorResponses({ 401: ['token_invalid'], 429: ['too_many_requests'] }, 'refresh_failed')
+  @ApiErrorResponses({ 400: ['v_string'], 401: ['token_invalid'], 429: ['too_many_requests'] }, 'refresh_failed')
   async refresh(@Body() dto: RefreshDto, @Req() request: Request) {
     const header = request.headers.authorization;
     const presented = dto.refresh_token ?? (header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined);

@@ -86,7 +86,7 @@ export class TokensService {
     return row?.userId ?? null;
   }
 
-  /** The user's live sessions ("my devices"), newest first. */
+  /** The user's live sessions ("my devices"), newest first; the 100 newest at most. */
   async listLiveSessions(userId: string): Promise<Session[]> {
     return this.dataSource
       .getRepository(Session)
@@ -95,6 +95,7 @@ export class TokensService {
       .andWhere('session.revoked_at IS NULL AND session.expires_at > now()')
       .orderBy('session.created_at', 'DESC')
       .addOrderBy('session.id', 'DESC')
+      .limit(100)
       .getMany();
   }
 

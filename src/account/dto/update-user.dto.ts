@@ -19,6 +19,7 @@ export class UpdateUserDto {
 
   @ApiPropertyOptional({
     example: 'rahasia123',
+    maxLength: 1024,
     description: 'the caller’s own current password; required to change `password` or `email` (an admin gives their own)',
   })
   @IsOptional()

@@ -32,7 +32,7 @@ export class LoginDto {
   @EmailField()
   email: string;
 
-  @ApiProperty({ example: 'rahasia123' })
+  @ApiProperty({ example: 'rahasia123', maxLength: 1024, description: 'over 72 bytes can never match (401)' })
   @IsNotEmpty()
   @IsString()
   @MaxLength(1024)
@@ -40,7 +40,11 @@ export class LoginDto {
 }
 
 export class RefreshDto {
-  @ApiPropertyOptional({ description: 'or send it as `Authorization: Bearer <refresh_token>`' })
+  @ApiPropertyOptional({
+    description: 'or send it as `Authorization: Bearer <refresh_token>`',
+    maxLength: 256,
+    example: 'mV3k0Vd1sQ8yJ2pX5rT7uW9zA1cE3gI5kM7oQ9sU1wY',
+  })
   @IsOptional()
   @IsString()
   // No length limit: any string that is not a live refresh token (an access token included) is a 401.
@@ -64,14 +68,14 @@ export class LogoutDto {
   @MaxLength(2048)
   token?: string;
 
-  @ApiPropertyOptional({ description: 'route list body: the caller’s own id (another is 403)', format: 'uuid' })
+  @ApiPropertyOptional({ description: 'route list body: the caller’s own id (another is 403)', format: 'uuid', maxLength: 36 })
   @IsOptional()
   @IsUUID()
   user_id?: string;
 }
 
 export class ResetPasswordDto {
-  @ApiProperty({ description: 'the token from the reset link' })
+  @ApiProperty({ description: 'the token from the reset link', maxLength: 200 })
   @IsNotEmpty()
   @IsString()
   @MaxLength(200)
