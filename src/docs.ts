@@ -134,7 +134,10 @@ function postProcess(document: OpenAPIObject): OpenAPIObject {
 
       const limited = responses['429'] !== undefined;
       const hasBody = operation.requestBody !== undefined;
-      responses['431'] ??= bare('Request headers too large (over 16 kB); answered by the HTTP server before any route runs');
+      responses['431'] ??= {
+        description: 'Request headers too large (over 16 kB): refused before any route runs, in the envelope',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } },
+      };
       if (hasBody) {
         responses['413'] ??= failure('payload_too_large', 'Body over 100 kB');
         responses['415'] ??= failure('unsupported_media_type', 'A body that is not JSON (or not UTF-8)');
@@ -240,10 +243,6 @@ const HEADERS: Record<string, Json> = {
     schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 86400, example: 42 },
   },
 };
-
-function bare(description: string): Json {
-  return { description };
-}
 
 /** An envelope failure whose message is the generic "Proses gagal". */
 function failure(reason: MessageKey, description: string): Json {

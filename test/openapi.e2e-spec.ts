@@ -47,7 +47,10 @@ describe('the OpenAPI document', () => {
   it('served at /docs-json is the committed openapi.json', () => {
     const committed = JSON.parse(readFileSync(COMMITTED, 'utf8'));
     const difference = firstDifference(normaliseDocument(served), normaliseDocument(committed));
-    expect(difference, `openapi.json is out of date (first difference at ${difference}): run npm run openapi and commit it`).toBeUndefined();
+    expect(
+      difference,
+      `openapi.json is out of date (first difference at ${difference}): run npm run openapi and commit it`,
+    ).toBeUndefined();
   });
 
   it('names every operation for a client generator, uniquely', () => {
@@ -80,9 +83,18 @@ describe('the OpenAPI document', () => {
 
   it('shows the original documents’ paths as aliases of their routes, not deprecated', () => {
     const byRoute = Object.fromEntries(operations(served).map(({ route, operation }) => [route, operation]));
-    expect(byRoute['POST /api/users/register']).toMatchObject({ deprecated: false, summary: expect.stringMatching(/^Alias of POST \/api\/users:/) });
-    expect(byRoute['GET /api/users/profile']).toMatchObject({ deprecated: false, summary: expect.stringMatching(/^Alias of GET \/api\/users\/me:/) });
-    expect(byRoute['PUT /api/users']).toMatchObject({ deprecated: false, summary: expect.stringMatching(/^Alias of PUT \/api\/users\/\{id\}:/) });
+    expect(byRoute['POST /api/users/register']).toMatchObject({
+      deprecated: false,
+      summary: expect.stringMatching(/^Alias of POST \/api\/users:/),
+    });
+    expect(byRoute['GET /api/users/profile']).toMatchObject({
+      deprecated: false,
+      summary: expect.stringMatching(/^Alias of GET \/api\/users\/me:/),
+    });
+    expect(byRoute['PUT /api/users']).toMatchObject({
+      deprecated: false,
+      summary: expect.stringMatching(/^Alias of PUT \/api\/users\/\{id\}:/),
+    });
   });
 
   it('documents the failures every route can give, and the rate-limit headers where routes are limited', () => {
