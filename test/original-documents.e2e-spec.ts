@@ -222,5 +222,18 @@ describe('the original documents’ requests', () => {
       expect(await sessionLive(user.refreshToken)).toBe(true);
       await t.http.post('/api/users/refresh').send({ refresh_token: user.refreshToken }).expect(200);
     });
+
+    it('POST /users/register shares route 1’s rate limit (one handler, one counter)', async () => {
+      // Last in the file: passport keeps one 'jwt' strategy per process, so a second app replaces the first one's (and its key).
+      const limited = await startTestApp({ RATE_LIMIT_PER_MINUTE: '2' });
+      try {
+        await limited.http.post('/api/users').send({}).expect(400);
+        await limited.http.post('/api/users/register').send({}).expect(400);
+        const over = await limited.http.post('/api/users/register').send({}).expect(429);
+        expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+      } finally {
+        await limited.close();
+      }
+    });
   });
 });
