@@ -1,6 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
+import { GUARDS_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { ModulesContainer } from '@nestjs/core';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { ERROR_ENVELOPE_SCHEMA, translate, type MessageKey } from './http';
+import { AuthRateLimitGuard } from './rate-limit/rate-limit.guard';
 
 /**
  * Operation ids a client generator turns into good names (`client.login()`, not
@@ -84,7 +87,7 @@ export function setupDocs(app: INestApplication): OpenAPIObject {
         'Refresh tokens are opaque and rotate on every use.',
     })
     .build();
-  const document = postProcess(SwaggerModule.createDocument(app, config, { operationIdFactory: operationId }));
+  const document = postProcess(SwaggerModule.createDocument(app, config, { operationIdFactory: operationId }), rateLimited(app));
   documents.set(app, document);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
@@ -105,9 +108,9 @@ const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'
 /**
  * What holds for every operation and is no controller's business: the failures any route can
  * give (500, 503, 431; 413 and 415 where a body is read), the rate-limit headers of the routes
- * that are limited (those that document a 429), CORS, and the aliases' marking.
+ * behind AuthRateLimitGuard, CORS, and the aliases' marking.
  */
-function postProcess(document: OpenAPIObject): OpenAPIObject {
+function postProcess(document: OpenAPIObject, limitedIds: Set<string>): OpenAPIObject {
   (document.servers ?? []).forEach((server) => Object.assign(server, { 'x-internal': false }));
   document.components ??= {};
   document.components.headers = { ...(document.components.headers ?? {}), ...HEADERS };
@@ -132,12 +135,11 @@ function postProcess(document: OpenAPIObject): OpenAPIObject {
       }
       if (id === 'registerRouteList') useRouteListRegisterBody(operation, schemas);
 
-      const limited = responses['429'] !== undefined;
+      // Per client address (RATE_LIMIT_PER_MINUTE): these answers carry the X-RateLimit-* headers.
+      const limited = limitedIds.has(id);
+      if (limited) operation['x-rate-limited'] = true;
       const hasBody = operation.requestBody !== undefined;
-      responses['431'] ??= {
-        description: 'Request headers too large (over 16 kB): refused before any route runs, in the envelope',
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } },
-      };
+      responses['431'] ??= failure('headers_too_large', 'Request headers over 16 kB: refused before any route runs');
       if (hasBody) {
         responses['413'] ??= failure('payload_too_large', 'Body over 100 kB');
         responses['415'] ??= failure('unsupported_media_type', 'A body that is not JSON (or not UTF-8)');
@@ -198,6 +200,26 @@ function dropUnusedPathParameters(operation: Json, path: string): void {
   const parameters = operation.parameters as { in: string; name: string }[] | undefined;
   if (!parameters) return;
   operation.parameters = parameters.filter((parameter) => parameter.in !== 'path' || path.includes(`{${parameter.name}}`));
+}
+
+/** The operation ids of the handlers behind AuthRateLimitGuard, alias paths included. */
+function rateLimited(app: INestApplication): Set<string> {
+  const ids = new Set<string>();
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.controllers.values()) {
+      const controller = wrapper.metatype as (new (...args: never[]) => object) | null;
+      if (!controller) continue;
+      for (const name of Object.getOwnPropertyNames(controller.prototype)) {
+        const handler = (controller.prototype as Record<string, unknown>)[name];
+        if (typeof handler !== 'function') continue;
+        const guards = (Reflect.getMetadata(GUARDS_METADATA, handler) ?? []) as unknown[];
+        if (!guards.includes(AuthRateLimitGuard)) continue;
+        const paths = [Reflect.getMetadata(PATH_METADATA, handler) ?? ''].flat();
+        paths.forEach((_path, index) => ids.add(operationId(controller.name, paths.length > 1 ? `${name}[${index}]` : name)));
+      }
+    }
+  }
+  return ids;
 }
 
 /** The route list's body: RegisterDto with `confirmation` optional. */

@@ -9,6 +9,7 @@ interface Operation {
   operationId: string;
   summary?: string;
   deprecated?: boolean;
+  'x-rate-limited'?: boolean;
   responses: Record<string, { headers?: Record<string, unknown> }>;
 }
 
@@ -100,13 +101,28 @@ describe('the OpenAPI document', () => {
   it('documents the failures every route can give, and the rate-limit headers where routes are limited', () => {
     for (const { route, operation } of operations(served)) {
       expect(Object.keys(operation.responses), route).toEqual(expect.arrayContaining(['431', '500']));
-      const limited = '429' in operation.responses;
-      if (limited) expect(operation.responses['429'].headers, route).toHaveProperty('Retry-After');
+      const limited = operation['x-rate-limited'] === true;
+      if ('429' in operation.responses) expect(operation.responses['429'].headers, route).toHaveProperty('Retry-After');
       for (const [status, response] of Object.entries(operation.responses)) {
         if (limited && /^[24]/.test(status)) expect(response.headers, `${route} ${status}`).toHaveProperty('X-RateLimit-Limit');
       }
     }
     const byRoute = Object.fromEntries(operations(served).map(({ route, operation }) => [route, operation]));
+    const limited = operations(served)
+      .filter(({ operation }) => operation['x-rate-limited'])
+      .map(({ route }) => route)
+      .sort();
+    expect(limited).toEqual(
+      [
+        'POST /api/users',
+        'POST /api/users/register',
+        'POST /api/users/activation/resend',
+        'POST /api/users/login',
+        'POST /api/users/refresh',
+        'POST /api/users/password/forgot',
+        'POST /api/users/password/reset',
+      ].sort(),
+    );
     // A taken address answers like a free one: PUT never says "Email sudah terdaftar".
     expect(JSON.stringify(byRoute['PUT /api/users/{id}'].responses['409'])).not.toContain('Email sudah terdaftar');
     expect(byRoute['PUT /api/users'].responses).not.toHaveProperty('404');

@@ -41,7 +41,7 @@ describe('the original documents’ requests', () => {
         .set(JSON_CLIENT)
         .send({ name: 'Wanto', email, password: '123456', confirmation: '123456' })
         .expect(400);
-      expect(short.body).toEqual({ error: ['Password minimal 8 karakter'], message: 'Register gagal', data: null });
+      expect(short.body).toEqual({ error: ['Password minimal 8 karakter'], message: 'Proses gagal', data: null });
 
       const res = await t.http
         .post('/api/users')
@@ -90,7 +90,7 @@ describe('the original documents’ requests', () => {
       const wrong = await t.http.post('/api/users/login').set(JSON_CLIENT).send({ email: uniqueEmail(), password: PASSWORD }).expect(401);
       expect(wrong.body).toEqual({ error: ['Email atau password salah'], message: 'Login gagal', data: null });
       const empty = await t.http.post('/api/users').set(JSON_CLIENT).send({}).expect(400);
-      expect(empty.body.message).toBe('Register gagal');
+      expect(empty.body.message).toBe('Proses gagal');
       expect(empty.body.error).toEqual(expect.arrayContaining(['Email harus diisi', 'Password harus diisi']));
     });
   });

@@ -141,6 +141,8 @@ export class AccountController {
     404: ['user_not_found'],
     // Not email_taken: a taken address answers like a free one (its owner gets no link).
     409: ['last_admin'],
+    // current_password shares the failed-login counter (LOGIN_FAILURES_LIMIT).
+    429: ['too_many_login_failures'],
   })
   async update(
     @CurrentUser() caller: AuthUser,

@@ -5,11 +5,17 @@ import { Session } from '../tokens/session.entity';
 import { User } from '../users/user.entity';
 import { InitialSchema1763700000000 } from './migrations/1763700000000-initial-schema';
 import { UserSearchIndexes1795295860811 } from './migrations/1795295860811-user-search-indexes';
+import { RefreshSuccessorSealed1796100000000 } from './migrations/1796100000000-refresh-successor-sealed';
 import { SessionDevices1796400000000 } from './migrations/1796400000000-session-devices';
 
 /** Listed explicitly: globs break under vitest and in the compiled output alike. */
 export const ENTITIES = [User, Session, RefreshToken, OneTimeToken];
-export const MIGRATIONS = [InitialSchema1763700000000, UserSearchIndexes1795295860811, SessionDevices1796400000000];
+export const MIGRATIONS = [
+  InitialSchema1763700000000,
+  UserSearchIndexes1795295860811,
+  RefreshSuccessorSealed1796100000000,
+  SessionDevices1796400000000,
+];
 
 export function dataSourceOptions(url: string): DataSourceOptions {
   return {

@@ -57,7 +57,8 @@ export class MailService implements OnModuleDestroy {
   private async deliver(to: string, template: TemplateId, lang: Lang, vars: Record<string, string>): Promise<void> {
     const content = renderMail(template, lang, vars);
     try {
-      const info = await this.transport.sendMail({ from: this.config.mail.from, to, ...content });
+      // X-Template names the template, so a reader (a mail filter, the tests) need not parse the subject.
+      const info = await this.transport.sendMail({ from: this.config.mail.from, to, headers: { 'X-Template': template }, ...content });
       if (this.toFiles) {
         const dir = path.resolve(this.config.mail.outDir);
         await mkdir(dir, { recursive: true });

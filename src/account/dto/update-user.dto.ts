@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsOptional, IsString } from 'class-validator';
+import { MaxChars } from '../../http';
 import { ConfirmationField, EmailField, GenderField, NameField, PasswordField, PhoneField, RoleField } from '../../users/dto/user-fields';
 import type { Gender, Role } from '../../users/user.entity';
 
@@ -24,7 +25,7 @@ export class UpdateUserDto {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(1024)
+  @MaxChars(1024)
   current_password?: string;
 
   @PhoneField()

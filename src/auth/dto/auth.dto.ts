@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsBoolean, IsNotEmpty, IsOptional, IsString, IsUUID } from 'class-validator';
+import { MaxChars } from '../../http';
 import { ConfirmationField, EmailField, GenderField, NameField, PasswordField, PhoneField } from '../../users/dto/user-fields';
 import type { Gender } from '../../users/user.entity';
 
@@ -32,10 +33,10 @@ export class LoginDto {
   @EmailField()
   email: string;
 
-  @ApiProperty({ example: 'rahasia123', maxLength: 1024, description: 'over 72 bytes can never match (401)' })
+  @ApiProperty({ example: 'rahasia123', maxLength: 1024, description: 'over 72 bytes never matches (bcrypt’s limit)' })
   @IsNotEmpty()
   @IsString()
-  @MaxLength(1024)
+  @MaxChars(1024)
   password: string;
 }
 
@@ -65,7 +66,7 @@ export class LogoutDto {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(2048)
+  @MaxChars(2048)
   token?: string;
 
   @ApiPropertyOptional({ description: 'route list body: the caller’s own id (another is 403)', format: 'uuid', maxLength: 36 })
@@ -78,7 +79,7 @@ export class ResetPasswordDto {
   @ApiProperty({ description: 'the token from the reset link', maxLength: 200 })
   @IsNotEmpty()
   @IsString()
-  @MaxLength(200)
+  @MaxChars(200)
   token: string;
 
   @PasswordField()
