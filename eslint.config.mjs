@@ -5,7 +5,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.data/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', '.data/', 'coverage/', 'examples/typed-client/src/api.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

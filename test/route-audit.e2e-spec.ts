@@ -11,6 +11,7 @@ import { startTestApp, type TestApp } from './support';
  */
 const PUBLIC_ROUTES = [
   'POST /api/users', // 1 register
+  'POST /api/users/register', // 1 under the route list's name (issue 13)
   'GET /api/users/activate/:token', // 2 the activation link
   'POST /api/users/activate/:token', // 2b the activation page's button
   'POST /api/users/activation/resend', // 3
@@ -87,6 +88,10 @@ describe('route audit: the public routes are exactly the contract’s allow-list
     expect(guarded).toEqual(
       expect.arrayContaining([
         'GET /api/users/me',
+        'GET /api/users/profile',
+        'GET /api/users/me/sessions',
+        'DELETE /api/users/me/sessions/:id',
+        'PUT /api/users',
         'POST /api/users/logout',
         'GET /api/users',
         'GET /api/users/:id',
@@ -108,16 +113,19 @@ describe('route audit: the public routes are exactly the contract’s allow-list
         const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
         for (const name of scanner.getAllMethodNames(controller.prototype)) {
           const handler = (controller.prototype as Record<string, unknown>)[name] as (...args: unknown[]) => unknown;
-          const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
-          if (path === undefined) continue;
+          const paths = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
+          if (paths === undefined) continue;
           const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
-          const joined = `/${[base, path].filter((part) => part && part !== '/').join('/')}`;
-          // The paths excluded from the global prefix (app.factory.ts).
-          const full = joined.startsWith('/.well-known/') ? joined : `/api${joined === '/' ? '' : joined}`;
-          handlers.push({
-            route: `${method} ${full}`,
-            isPublic: reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, controller]) === true,
-          });
+          // An alias (issue 13) is one handler on several paths: each path is audited.
+          for (const path of [paths].flat()) {
+            const joined = `/${[base, path].filter((part) => part && part !== '/').join('/')}`;
+            // The paths excluded from the global prefix (app.factory.ts).
+            const full = joined.startsWith('/.well-known/') ? joined : `/api${joined === '/' ? '' : joined}`;
+            handlers.push({
+              route: `${method} ${full}`,
+              isPublic: reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, controller]) === true,
+            });
+          }
         }
       }
     }

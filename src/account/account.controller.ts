@@ -22,16 +22,25 @@ import { UsersService } from '../users/users.service';
 import { AccountService } from './account.service';
 import { EventResponseDto, ListEventsQueryDto, toEventResponse } from './dto/events.dto';
 import { ListUsersQueryDto } from './dto/list-users.dto';
+import { SessionResponseDto, toSessionResponse } from './dto/session-response.dto';
 import { UpdateUserDto } from './dto/update-user.dto';
 
 const PAGE_META = {
   meta: {
     type: 'object',
     required: ['page', 'limit', 'total'],
+    additionalProperties: false,
     properties: {
-      page: { type: 'integer', example: 1 },
-      limit: { type: 'integer', example: 20, description: 'after clamping to 100' },
-      total: { type: 'integer', example: 57, description: 'users matching the search, over all pages' },
+      page: { type: 'integer', format: 'int32', minimum: 1, maximum: 2147483647, example: 1 },
+      limit: { type: 'integer', format: 'int32', minimum: 1, maximum: 100, example: 20, description: 'after clamping to 100' },
+      total: {
+        type: 'integer',
+        format: 'int64',
+        minimum: 0,
+        maximum: 9007199254740991,
+        example: 57,
+        description: 'users matching the search',
+      },
     },
   },
 };
@@ -55,7 +64,8 @@ export class AccountController {
     private readonly account: AccountService,
   ) {}
 
-  @Get('me')
+  // `profile`: the route list's "getProfile", an alias of route 7.
+  @Get(['me', 'profile'])
   @ApiBearerAuth()
   @ApiOperation({ summary: 'The caller’s own user' })
   @ApiEnvelopeResponse({ status: 200, message: 'get_user_ok', type: UserResponseDto })
@@ -64,11 +74,47 @@ export class AccountController {
     return ok('get_user_ok', toUserResponse(await this.users.getById(caller.id)));
   }
 
+  @Get('me/sessions')
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'My sessions ("my devices"): the caller’s live sessions, newest first',
+    description:
+      'Every login is a session; `current` marks the one of the access token used. `last_used_at` moves on refresh. ' +
+      'At most the 100 newest.',
+  })
+  @ApiEnvelopeResponse({ status: 200, message: 'list_sessions_ok', type: SessionResponseDto, maxItems: 100 })
+  @ApiErrorResponses({ 401: ['token_invalid'] })
+  async listMySessions(@CurrentUser() caller: AuthUser) {
+    const sessions = await this.account.listSessions(caller);
+    return ok(
+      'list_sessions_ok',
+      sessions.map((session) => toSessionResponse(session, caller.sessionId)),
+    );
+  }
+
+  @Delete('me/sessions/:id')
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'End one of my sessions at once (log a device out)',
+    description: 'Its refresh token stops working and its access tokens get 401 from the next request. Ending `current` is a logout.',
+  })
+  @ApiParam({ name: 'id', format: 'uuid', description: 'a session id from GET /api/users/me/sessions' })
+  @ApiEnvelopeResponse({ status: 200, message: 'session_ended' })
+  @ApiErrorResponses({ 400: ['v_uuid'], 401: ['token_invalid'], 404: ['session_not_found'] })
+  async endMySession(
+    @CurrentUser() caller: AuthUser,
+    @Param('id', uuidParam('session_id')) id: string,
+    @RequestClient() client: ClientInfo,
+  ) {
+    await this.account.endSession(caller, id, client);
+    return ok('session_ended', null);
+  }
+
   @Get()
   @Roles('admin')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'List users (admin): newest first, paged, optional search over name and email' })
-  @ApiEnvelopeResponse({ status: 200, message: 'list_users_ok', type: UserResponseDto, extra: PAGE_META })
+  @ApiEnvelopeResponse({ status: 200, message: 'list_users_ok', type: UserResponseDto, maxItems: 100, extra: PAGE_META })
   @ApiErrorResponses({ 400: ['v_int'], 401: ['token_invalid'], 403: ['forbidden'] })
   async list(@Query() query: ListUsersQueryDto) {
     const { users, ...meta } = await this.users.list(query);
@@ -102,7 +148,8 @@ export class AccountController {
     return ok('list_events_ok', events.map(toEventResponse), { meta });
   }
 
-  @Put(':id')
+  // `PUT /api/users` (no id): the route list's self-update, route 10 on the caller's own account.
+  @Put([':id', ''])
   @ApiBearerAuth()
   @ApiOperation({
     summary: 'Update a user (self or admin); partial body',
@@ -113,7 +160,7 @@ export class AccountController {
       'clicked; the old address gets a notice. `role` is for admins only; the last admin cannot be demoted; a role ' +
       'change ends that user’s sessions (tokens carry the role).',
   })
-  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiParam({ name: 'id', type: String, format: 'uuid' })
   @ApiEnvelopeResponse({
     status: 200,
     message: 'update_ok',
@@ -125,18 +172,21 @@ export class AccountController {
     401: ['token_invalid'],
     403: ['forbidden', 'role_forbidden'],
     404: ['user_not_found'],
-    409: ['last_admin', 'email_taken'],
+    // Not email_taken: a taken address answers like a free one (its owner gets no link).
+    409: ['last_admin'],
+    // current_password shares the failed-login counter (LOGIN_FAILURES_LIMIT).
+    429: ['too_many_login_failures'],
   })
   async update(
     @CurrentUser() caller: AuthUser,
-    @Param('id', uuidParam('id')) id: string,
+    @Param('id', uuidParam('id', { optional: true })) id: string | undefined,
     @Body() dto: UpdateUserDto,
     @RequestLang() lang: Lang,
     @RequestClient() client: ClientInfo,
   ) {
     const { user } = await this.account.update(
       caller,
-      id,
+      id ?? caller.id,
       {
         name: dto.name,
         email: dto.email,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { type AuthUser, type ClientInfo, ForbiddenError, type Lang } from '../http';
+import { type AuthUser, type ClientInfo, ForbiddenError, type Lang, NotFoundError } from '../http';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
 import { type EventPage, EventsService } from '../events/events.service';
@@ -10,6 +10,7 @@ import { describeDuration } from '../mail/templates';
 import { BadLinkTokenError } from '../tokens/tokens.errors';
 import { TokensService } from '../tokens/tokens.service';
 import { PasswordHasher } from '../users/password-hasher';
+import type { Session } from '../tokens/session.entity';
 import type { Gender, Role, User } from '../users/user.entity';
 import { MAX_PAGE_SIZE, UsersService } from '../users/users.service';
 import { emailChangeLink } from '../auth/links';
@@ -128,6 +129,23 @@ export class AccountService {
   async history(caller: AuthUser, id: string, page: number, limit: number): Promise<EventPage> {
     await this.users.getForCaller(caller, id);
     return this.events.listForUser(id, page, Math.min(limit, MAX_PAGE_SIZE));
+  }
+
+  /** The caller's live sessions, newest first (route 17). */
+  listSessions(caller: AuthUser): Promise<Session[]> {
+    return this.tokens.listLiveSessions(caller.id);
+  }
+
+  /**
+   * Ends one of the caller's sessions at once (route 18): its refresh token stops working and its
+   * access tokens are refused from the next request. Another user's session, an ended one and an
+   * unknown id all answer 404, so session ids cannot be probed.
+   */
+  async endSession(caller: AuthUser, sessionId: string, client: ClientInfo): Promise<void> {
+    await this.dataSource.transaction(async (db) => {
+      if (!(await this.tokens.revokeUserSession(caller.id, sessionId, 'session_end', db))) throw new NotFoundError('session_not_found');
+      await this.recordRevoked(caller.id, [sessionId], 'session_end', client, db);
+    });
   }
 
   /**

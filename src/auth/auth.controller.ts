@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import {
@@ -30,6 +30,7 @@ import { EmailDto, LoginDto, LogoutDto, RefreshDto, RegisterDto, ResetPasswordDt
 import { TOKEN_FIELDS } from './dto/token-response';
 import { AuthRateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { PasswordResetService } from './password-reset.service';
+import { ROUTE_LIST_REGISTER_PATH, RouteListRegisterBody } from './route-list-register.interceptor';
 
 @ApiTags('auth')
 @Controller('users')
@@ -39,9 +40,11 @@ export class AuthController {
     private readonly passwordReset: PasswordResetService,
   ) {}
 
-  @Post()
+  // `register`: the route list's path for route 1, where its body may leave out `confirmation`.
+  @Post(['', ROUTE_LIST_REGISTER_PATH])
   @Public()
   @UseGuards(AuthRateLimitGuard)
+  @UseInterceptors(RouteListRegisterBody)
   @ApiOperation({ summary: 'Register a customer account; an activation email is sent' })
   @ApiEnvelopeResponse({ status: 201, message: 'register_ok', type: UserResponseDto })
   @ApiErrorResponses(
@@ -160,7 +163,7 @@ export class AuthController {
     description: 'Send `{refresh_token}` in the body, or `Authorization: Bearer <refresh_token>`. The used token stops working.',
   })
   @ApiEnvelopeResponse({ status: 200, message: 'refresh_ok', type: UserResponseDto, extra: TOKEN_FIELDS })
-  @ApiErrorResponses({ 401: ['token_invalid'], 429: ['too_many_requests'] }, 'refresh_failed')
+  @ApiErrorResponses({ 400: ['v_string'], 401: ['token_invalid'], 429: ['too_many_requests'] }, 'refresh_failed')
   async refresh(@Body() dto: RefreshDto, @Req() request: Request, @RequestClient() client: ClientInfo) {
     const header = request.headers.authorization;
     // The scheme is case-insensitive (RFC 7235), as on every other route.
@@ -175,8 +178,9 @@ export class AuthController {
   @ApiOperation({ summary: 'End this session (or every session with `{ "all": true }`)' })
   @ApiBody({ type: LogoutDto, required: false })
   @ApiEnvelopeResponse({ status: 200, message: 'logout_ok' })
-  @ApiErrorResponses({ 401: ['token_invalid'] })
+  @ApiErrorResponses({ 400: ['v_boolean', 'v_uuid'], 401: ['token_invalid'], 403: ['forbidden'] })
   async logout(@CurrentUser() caller: AuthUser, @Body() dto: LogoutDto, @RequestClient() client: ClientInfo) {
+    await this.auth.assertOwnLogoutBody(caller.id, { token: dto.token, userId: dto.user_id });
     await this.auth.logout(caller.id, caller.sessionId, dto.all === true, client);
     return ok('logout_ok', null);
   }

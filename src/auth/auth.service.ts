@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { ClientInfo, Lang } from '../http';
+import { type ClientInfo, ForbiddenError, type Lang } from '../http';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
 import { EventsService } from '../events/events.service';
@@ -120,7 +120,7 @@ export class AuthService {
       throw new AccountNotActivatedError();
     }
     const { session, refreshToken } = await this.dataSource.transaction(async (db) => {
-      const created = await this.tokens.createSession(user.id, this.config.auth.refreshTtl, db);
+      const created = await this.tokens.createSession(user.id, this.config.auth.refreshTtl, client, db);
       await this.events.record('user.logged_in', user.id, { user_id: user.id, session_id: created.session.id }, client, db);
       return created;
     });
@@ -152,6 +152,23 @@ export class AuthService {
     if (outcome.status !== 'rotated') throw new InvalidRefreshTokenError();
     const user = await this.users.getById(outcome.userId);
     return { user, tokens: await this.tokenPair(user, outcome.sessionId, outcome.refreshToken) };
+  }
+
+  /**
+   * The route list's logout body names the token and the user: both must be the caller's (403
+   * otherwise), and then it is route 6 on the caller's session.
+   */
+  async assertOwnLogoutBody(callerId: string, body: { token?: string; userId?: string }): Promise<void> {
+    if (body.userId !== undefined && body.userId.toLowerCase() !== callerId) throw new ForbiddenError();
+    if (body.token !== undefined && (await this.tokenOwner(body.token)) !== callerId) throw new ForbiddenError();
+  }
+
+  /** The user a refresh token or a valid access token of this service belongs to. */
+  private async tokenOwner(token: string): Promise<string | null> {
+    const refreshOwner = await this.tokens.findRefreshTokenOwner(token);
+    if (refreshOwner) return refreshOwner;
+    const claims = (await this.keys.verify(token)) as Partial<AccessTokenClaims> | null;
+    return claims?.typ === 'access' && typeof claims.sub === 'string' ? claims.sub : null;
   }
 
   async logout(userId: string, sessionId: string, all: boolean, client: ClientInfo): Promise<void> {

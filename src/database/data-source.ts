@@ -10,6 +10,7 @@ import { InitialSchema1763700000000 } from './migrations/1763700000000-initial-s
 import { UserSearchIndexes1795295860811 } from './migrations/1795295860811-user-search-indexes';
 import { RefreshSuccessorSealed1796100000000 } from './migrations/1796100000000-refresh-successor-sealed';
 import { EventsKeysClients1796200000000 } from './migrations/1796200000000-events-keys-clients';
+import { SessionDevices1796400000000 } from './migrations/1796400000000-session-devices';
 
 /** Listed explicitly: globs break under vitest and in the compiled output alike. */
 export const ENTITIES = [User, Session, RefreshToken, OneTimeToken, EventRecord, SigningKeyRecord, ServiceClient];
@@ -18,6 +19,7 @@ export const MIGRATIONS = [
   UserSearchIndexes1795295860811,
   RefreshSuccessorSealed1796100000000,
   EventsKeysClients1796200000000,
+  SessionDevices1796400000000,
 ];
 
 export function dataSourceOptions(url: string): DataSourceOptions {

@@ -21,6 +21,8 @@ const MESSAGES = {
   delete_ok: ['Delete user berhasil', 'User deleted'],
   forgot_ok: ['Jika email terdaftar, link reset password telah dikirim', 'If the email is registered, a password reset link has been sent'],
   reset_ok: ['Password berhasil direset', 'Password has been reset'],
+  list_sessions_ok: ['Daftar sesi berhasil diambil', 'Sessions retrieved'],
+  session_ended: ['Sesi berhasil diakhiri', 'Session ended'],
   health_ok: ['Service berjalan normal', 'Service is healthy'],
 
   // summaries of a failed operation
@@ -46,6 +48,7 @@ const MESSAGES = {
   last_admin: ['Admin terakhir tidak dapat diturunkan', 'The last admin cannot be demoted'],
   last_admin_delete: ['Admin terakhir tidak dapat dihapus', 'The last admin cannot be deleted'],
   user_not_found: ['User tidak ditemukan', 'User not found'],
+  session_not_found: ['Sesi tidak ditemukan', 'Session not found'],
   route_not_found: ['Route tidak ditemukan', 'Route not found'],
   method_not_allowed: ['Method tidak diizinkan', 'Method not allowed'],
   malformed_json: ['Body bukan JSON yang valid', 'Request body is not valid JSON'],
@@ -93,6 +96,8 @@ const MESSAGES = {
   f_gender: ['Gender', 'Gender'],
   f_role: ['Role', 'Role'],
   f_id: ['ID user', 'User id'],
+  f_user_id: ['ID user', 'User id'],
+  f_session_id: ['ID sesi', 'Session id'],
   f_page: ['Halaman', 'Page'],
   f_limit: ['Limit', 'Limit'],
   f_search: ['Pencarian', 'Search'],

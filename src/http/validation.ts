@@ -166,17 +166,22 @@ export function oneOfMessage(values: readonly string[]): string {
  * The one home of id normalisation. A malformed id is a 400 naming the field (never a database
  * error, never a 500); a well-formed one comes back lower-cased, the form PostgreSQL prints and
  * access tokens carry, so every rule that compares ids (self, admin, last admin, "keep my
- * session") sees one spelling: `/api/users/<ID IN CAPITALS>` is the same user.
+ * session") sees one spelling: `/api/users/<ID IN CAPITALS>` is the same user. `optional`: a path
+ * that may leave the id out (`PUT /api/users`, the route list's self-update) gets undefined.
  */
-export class UuidParamPipe implements PipeTransform<unknown, string> {
-  constructor(private readonly field: string) {}
+export class UuidParamPipe implements PipeTransform<unknown, string | undefined> {
+  constructor(
+    private readonly field: string,
+    private readonly optional = false,
+  ) {}
 
-  transform(value: unknown): string {
+  transform(value: unknown): string | undefined {
+    if (value === undefined && this.optional) return undefined;
     if (typeof value !== 'string' || !isUUID(value)) throw new ValidationFailedError([{ key: 'v_uuid', params: { field: this.field } }]);
     return value.toLowerCase();
   }
 }
 
-export function uuidParam(field: string): UuidParamPipe {
-  return new UuidParamPipe(field);
+export function uuidParam(field: string, options: { optional?: boolean } = {}): UuidParamPipe {
+  return new UuidParamPipe(field, options.optional ?? false);
 }

@@ -20,6 +20,18 @@ export class Session {
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt: Date | null;
 
+  /** Recorded at login; cut to 512 characters. */
+  @Column({ name: 'user_agent', type: 'varchar', length: 512, nullable: true })
+  userAgent: string | null;
+
+  /** The client address at login (X-Forwarded-For only with TRUST_PROXY). */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  ip: string | null;
+
+  /** Login, then every refresh; not every request, so the per-request check stays a read. */
+  @Column({ name: 'last_used_at', type: 'timestamptz' })
+  lastUsedAt: Date;
+
   @Column({ name: 'revoke_reason', type: 'varchar', length: 32, nullable: true })
   revokeReason: string | null;
 }

@@ -16,6 +16,23 @@ export interface ConsumedToken {
   repeat: boolean;
 }
 
+/** Where a login came from, for the user's devices list (route 17). */
+export interface SessionDevice {
+  userAgent?: string | null;
+  ip?: string | null;
+}
+
+const USER_AGENT_MAX = 512;
+const IP_MAX = 64;
+
+/** Cut to the column's length in code points (varchar counts characters, not UTF-16 units). */
+function clip(value: string | null | undefined, max: number): string | null {
+  if (!value) return null;
+  // PostgreSQL refuses NUL; the other control characters are noise in a devices list.
+  const chars = Array.from(value.replace(/[\u0000-\u001f\u007f]/g, ''));
+  return chars.length > max ? chars.slice(0, max).join('') : value;
+}
+
 /** Purposes whose second click still reports the outcome (mail scanners open links first). */
 const REPEATABLE: Record<TokenPurpose, boolean> = { activation: true, email_change: true, password_reset: false };
 
@@ -39,12 +56,15 @@ export class TokensService {
     return manager ?? this.dataSource.manager;
   }
 
-  /** A new login: a session and its first refresh token. */
-  async createSession(userId: string, ttlSeconds: number, manager?: EntityManager) {
+  /** A new login: a session and its first refresh token, with the device it was made from. */
+  async createSession(userId: string, ttlSeconds: number, device: SessionDevice = {}, manager?: EntityManager) {
     const db = this.manager(manager);
     const session = await db.getRepository(Session).save({
       userId,
       expiresAt: new Date(Date.now() + ttlSeconds * 1000),
+      userAgent: clip(device.userAgent, USER_AGENT_MAX),
+      ip: clip(device.ip, IP_MAX),
+      lastUsedAt: new Date(),
     });
     const { token, hash } = newSecretToken();
     await db.getRepository(RefreshToken).insert({ sessionId: session.id, tokenHash: hash, parentId: null });
@@ -59,6 +79,42 @@ export class TokensService {
       .where('session.id = :sessionId AND session.user_id = :userId', { sessionId, userId })
       .andWhere('session.revoked_at IS NULL AND session.expires_at > now()')
       .getExists();
+  }
+
+  /** Whose refresh token this is (any of a session's chain, rotated ones included), or null. */
+  async findRefreshTokenOwner(presented: string): Promise<string | null> {
+    const row = await this.dataSource
+      .getRepository(Session)
+      .createQueryBuilder('session')
+      .innerJoin(RefreshToken, 'token', 'token.session_id = session.id')
+      .where('token.token_hash = :hash', { hash: hashToken(presented) })
+      .getOne();
+    return row?.userId ?? null;
+  }
+
+  /** The user's live sessions ("my devices"), newest first; the 100 newest at most. */
+  async listLiveSessions(userId: string): Promise<Session[]> {
+    return this.dataSource
+      .getRepository(Session)
+      .createQueryBuilder('session')
+      .where('session.user_id = :userId', { userId })
+      .andWhere('session.revoked_at IS NULL AND session.expires_at > now()')
+      .orderBy('session.created_at', 'DESC')
+      .addOrderBy('session.id', 'DESC')
+      .limit(100)
+      .getMany();
+  }
+
+  /** Ends one live session of this user; false when it is not theirs, not live or unknown. */
+  async revokeUserSession(userId: string, sessionId: string, reason: string, manager?: EntityManager): Promise<boolean> {
+    const result = await this.manager(manager)
+      .createQueryBuilder()
+      .update(Session)
+      .set({ revokedAt: () => 'now()', revokeReason: reason })
+      .where('id = :sessionId AND user_id = :userId', { sessionId, userId })
+      .andWhere('revoked_at IS NULL AND expires_at > now()')
+      .execute();
+    return (result.affected ?? 0) > 0;
   }
 
   async revokeSession(sessionId: string, reason: string, manager?: EntityManager): Promise<boolean> {
@@ -131,7 +187,8 @@ export class TokensService {
         await tokens.update({ sessionId: session.id }, { successorSealed: null });
         return { status: 'reused', sessionId: session.id, userId: session.userId } as const;
       }
-
+      // "Last used" for the devices list: refreshes only, so checking an access token stays a read.
+      await db.getRepository(Session).update({ id: session.id }, { lastUsedAt: new Date() });
       const { token, hash } = newSecretToken();
       await tokens.insert({ sessionId: session.id, tokenHash: hash, parentId: current.id });
       await tokens.update({ id: current.id }, { rotatedAt: new Date(), successorSealed: sealSuccessor(presented, current.id, token) });

@@ -14,7 +14,7 @@ export const wholeNumber = (fallback: number) =>
   });
 
 export class ListUsersQueryDto {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 1, example: 1 })
+  @ApiPropertyOptional({ type: 'integer', format: 'int32', minimum: 1, maximum: 1_000_000, default: 1, example: 1 })
   @wholeNumber(1)
   @IsOptional()
   @IsInt()
@@ -23,7 +23,15 @@ export class ListUsersQueryDto {
   @Max(1_000_000)
   page: number = 1;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 20, example: 20, description: 'above 100 is clamped to 100' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    format: 'int64',
+    minimum: 1,
+    maximum: Number.MAX_SAFE_INTEGER,
+    default: 20,
+    example: 20,
+    description: 'above 100 is clamped to 100',
+  })
   @wholeNumber(20)
   @IsOptional()
   @IsInt()

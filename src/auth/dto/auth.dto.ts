@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsNotEmpty, IsOptional, IsString } from 'class-validator';
+import { IsBoolean, IsNotEmpty, IsOptional, IsString, IsUUID } from 'class-validator';
 import { MaxChars } from '../../http';
 import { ConfirmationField, EmailField, GenderField, NameField, PasswordField, PhoneField } from '../../users/dto/user-fields';
 import type { Gender } from '../../users/user.entity';
@@ -41,7 +41,11 @@ export class LoginDto {
 }
 
 export class RefreshDto {
-  @ApiPropertyOptional({ description: 'or send it as `Authorization: Bearer <refresh_token>`' })
+  @ApiPropertyOptional({
+    description: 'or send it as `Authorization: Bearer <refresh_token>`',
+    maxLength: 256,
+    example: 'mV3k0Vd1sQ8yJ2pX5rT7uW9zA1cE3gI5kM7oQ9sU1wY',
+  })
   @IsOptional()
   @IsString()
   // No length limit: any string that is not a live refresh token (an access token included) is a 401.
@@ -53,6 +57,22 @@ export class LogoutDto {
   @IsOptional()
   @IsBoolean()
   all?: boolean;
+
+  // The route list's logout body (API.md, "The original documents' own requests"): checked, then route 6.
+  @ApiPropertyOptional({
+    description: 'route list body: the caller’s refresh or access token (another’s is 403)',
+    maxLength: 2048,
+    example: 'mV3k0Vd1sQ…',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxChars(2048)
+  token?: string;
+
+  @ApiPropertyOptional({ description: 'route list body: the caller’s own id (another is 403)', format: 'uuid', maxLength: 36 })
+  @IsOptional()
+  @IsUUID()
+  user_id?: string;
 }
 
 export class ResetPasswordDto {

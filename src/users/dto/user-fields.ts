@@ -50,8 +50,13 @@ export const EmailField = (required = true) =>
 export const PasswordField = (required = true, description?: string) =>
   applyDecorators(
     required
-      ? ApiProperty({ example: 'rahasia123', minLength: 8, description: description ?? '8 characters to 72 bytes (UTF-8)' })
-      : ApiPropertyOptional({ example: 'rahasia123', minLength: 8, description: description ?? '8 characters to 72 bytes (UTF-8)' }),
+      ? ApiProperty({ example: 'rahasia123', minLength: 8, maxLength: 72, description: description ?? '8 characters to 72 bytes (UTF-8)' })
+      : ApiPropertyOptional({
+          example: 'rahasia123',
+          minLength: 8,
+          maxLength: 72,
+          description: description ?? '8 characters to 72 bytes (UTF-8)',
+        }),
     ...(required ? [IsNotEmpty()] : [OmittableNotNull(), IsNotEmpty()]),
     IsString(),
     IsPassword(),
@@ -61,8 +66,8 @@ export const PasswordField = (required = true, description?: string) =>
 export const ConfirmationField = (required = true) =>
   applyDecorators(
     required
-      ? ApiProperty({ example: 'rahasia123', description: 'must equal password' })
-      : ApiPropertyOptional({ example: 'rahasia123', description: 'must equal password; required with password' }),
+      ? ApiProperty({ example: 'rahasia123', maxLength: 72, description: 'must equal password' })
+      : ApiPropertyOptional({ example: 'rahasia123', maxLength: 72, description: 'must equal password; required with password' }),
     ...(required
       ? [IsNotEmpty()]
       : [ValidateIf((object: { password?: unknown }, value) => value !== undefined || object.password !== undefined), IsNotEmpty()]),
@@ -93,7 +98,14 @@ const PHONE = /^\+?[0-9]{8,15}$/;
 /** Digits with an optional leading +, 8–15 long; spaces and dashes are dropped first. */
 export const PhoneField = () =>
   applyDecorators(
-    ApiPropertyOptional({ type: String, nullable: true, example: '081234567890', description: '8–15 digits, optional leading +' }),
+    ApiPropertyOptional({
+      type: String,
+      nullable: true,
+      maxLength: 32,
+      pattern: '^\\+?[0-9 -]{8,31}$',
+      example: '081234567890',
+      description: '8–15 digits, optional leading +; spaces and dashes are dropped before checking',
+    }),
     Transform(({ value }) => (typeof value === 'string' ? value.replace(/[\s-]/g, '') : value)),
     IsOptional(),
     IsString(),

@@ -3,16 +3,16 @@ import { GENDERS, ROLES, type Gender, type Role, type User } from '../user.entit
 
 /** The user object of the contract: exactly these fields, never a hash or a token. */
 export class UserResponseDto {
-  @ApiProperty({ format: 'uuid', example: '3f0c2b9e-8f7a-4c1e-9d2a-6b5e4a3c2d1f' })
+  @ApiProperty({ format: 'uuid', maxLength: 36, example: '3f0c2b9e-8f7a-4c1e-9d2a-6b5e4a3c2d1f' })
   id: string;
 
-  @ApiProperty({ example: 'Wanto' })
+  @ApiProperty({ minLength: 1, maxLength: 100, example: 'Wanto' })
   name: string;
 
-  @ApiProperty({ example: 'wanto10@gmail.com' })
+  @ApiProperty({ format: 'email', maxLength: 254, example: 'wanto10@gmail.com' })
   email: string;
 
-  @ApiProperty({ type: String, nullable: true, example: '081234567890' })
+  @ApiProperty({ type: String, nullable: true, maxLength: 16, pattern: '^\\+?[0-9]{8,15}$', example: '081234567890' })
   no_tlp: string | null;
 
   @ApiProperty({ enum: GENDERS, nullable: true, example: 'Laki-laki' })
@@ -24,10 +24,10 @@ export class UserResponseDto {
   @ApiProperty({ example: false })
   is_active: boolean;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', maxLength: 32, example: '2026-12-01T08:15:00.000Z' })
   created_at: string;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', maxLength: 32, example: '2026-12-01T08:15:00.000Z' })
   updated_at: string;
 }
 
