@@ -102,7 +102,6 @@ export class AccountController {
     @CurrentUser() caller: AuthUser,
     @Param('id', uuidParam('id')) id: string,
     @Body() dto: UpdateUserDto,
-    @RequestLang() lang: Lang,
   ) {
     const { user } = await this.account.update(
       caller,
@@ -116,7 +115,6 @@ export class AccountController {
         gender: dto.gender,
         role: dto.role,
       },
-      lang,
     );
     return ok('update_ok', toUserResponse(user));
   }

@@ -69,9 +69,9 @@ export class AuthController {
   @UseGuards(AuthRateLimitGuard)
   @ApiOperation({ summary: 'Send a fresh activation link (same answer whether or not the email exists)' })
   @ApiEnvelopeResponse({ status: 202, message: 'activation_resent' })
-  @ApiErrorResponses({ 400: ['v_required', 'v_email'], 429: ['too_many_requests'] })
-  resendActivation(@Body() dto: EmailDto, @RequestLang() lang: Lang) {
-    this.auth.resendActivation(dto.email, lang);
+  @ApiErrorResponses({ 400: ['v_required', 'v_email'], 429: ['too_many_requests'], 503: ['database_unavailable'] })
+  async resendActivation(@Body() dto: EmailDto, @RequestLang() lang: Lang) {
+    await this.auth.resendActivation(dto.email, lang);
     return ok('activation_resent', null);
   }
 
@@ -129,9 +129,9 @@ export class AuthController {
   @UseGuards(AuthRateLimitGuard)
   @ApiOperation({ summary: 'Email a password reset link (same answer whether or not the email exists)' })
   @ApiEnvelopeResponse({ status: 202, message: 'forgot_ok' })
-  @ApiErrorResponses({ 400: ['v_required', 'v_email'], 429: ['too_many_requests'] })
-  forgotPassword(@Body() dto: EmailDto, @RequestLang() lang: Lang) {
-    this.passwordReset.requestReset(dto.email, lang);
+  @ApiErrorResponses({ 400: ['v_required', 'v_email'], 429: ['too_many_requests'], 503: ['database_unavailable'] })
+  async forgotPassword(@Body() dto: EmailDto, @RequestLang() lang: Lang) {
+    await this.passwordReset.requestReset(dto.email, lang);
     return ok('forgot_ok', null);
   }
 

@@ -1,14 +1,30 @@
-import type { DataSourceOptions } from 'typeorm';
+import { DataSource, type DataSourceOptions, type Migration } from 'typeorm';
 import { OneTimeToken } from '../tokens/one-time-token.entity';
 import { RefreshToken } from '../tokens/refresh-token.entity';
 import { Session } from '../tokens/session.entity';
 import { User } from '../users/user.entity';
 import { InitialSchema1763700000000 } from './migrations/1763700000000-initial-schema';
 import { UserSearchIndexes1795295860811 } from './migrations/1795295860811-user-search-indexes';
+import { MailOutbox1796000000000 } from './migrations/1796000000000-mail-outbox';
 
 /** Listed explicitly: globs break under vitest and in the compiled output alike. */
 export const ENTITIES = [User, Session, RefreshToken, OneTimeToken];
-export const MIGRATIONS = [InitialSchema1763700000000, UserSearchIndexes1795295860811];
+export const MIGRATIONS = [InitialSchema1763700000000, UserSearchIndexes1795295860811, MailOutbox1796000000000];
+
+/**
+ * Every route answers within 5 s while PostgreSQL is away or hung (API.md): waiting for a pooled
+ * connection or opening one gives up after 2 s (an exhausted pool included), and a query after
+ * 2 s, on the client (a hung server, `query_timeout`) and on the server (`statement_timeout`).
+ * A request makes at most one waiting query before it fails (a transaction adds its ROLLBACK).
+ */
+export const DATABASE_POOL = {
+  max: 20,
+  connectionTimeoutMillis: 2000,
+  query_timeout: 2000,
+  statement_timeout: 2000,
+  idleTimeoutMillis: 30_000,
+  keepAlive: true,
+};
 
 export function dataSourceOptions(url: string): DataSourceOptions {
   return {
@@ -21,6 +37,24 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     // The migrations own the schema (ids default to the built-in gen_random_uuid()); TypeORM need
     // not try CREATE EXTENSION "uuid-ossp" at every start, which needs rights a managed database may not give.
     installExtensions: false,
-    extra: { max: 20, connectionTimeoutMillis: 5000 },
+    extra: DATABASE_POOL,
   };
+}
+
+/**
+ * For migrations and command-line tasks: no request deadline, since a migration on a large
+ * table may rightly take longer than the 2 s a request may wait.
+ */
+export function migrationDataSourceOptions(url: string): DataSourceOptions {
+  return { ...dataSourceOptions(url), extra: { max: 2, connectionTimeoutMillis: 10_000 } };
+}
+
+/** Applies pending migrations on a connection of their own (all in one transaction), then closes it. */
+export async function runPendingMigrations(url: string): Promise<Migration[]> {
+  const dataSource = await new DataSource(migrationDataSourceOptions(url)).initialize();
+  try {
+    return await dataSource.runMigrations({ transaction: 'all' });
+  } finally {
+    await dataSource.destroy();
+  }
 }

@@ -10,3 +10,4 @@ export * from './validation';
 export * from './setup';
 export * from './link-outcome';
 export * from './logging';
+export * from './drain';
