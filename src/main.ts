@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/config';
 import { resolveDatabase } from './database/database-url';
-import { drainHttpServer } from './http';
+import { drainable } from './http';
 
 /** Requests in flight get this long to finish after SIGTERM / SIGINT (API.md "Operation"). */
 const DRAIN_MS = 10_000;
@@ -14,6 +14,7 @@ async function bootstrap(): Promise<void> {
   const log = new Logger('Bootstrap');
   const database = await resolveDatabase(config, (line) => log.log(line));
   const app = await createApp(config, database.url);
+  const drain = drainable(app.getHttpServer() as Server);
   // Our own handler rather than app.enableShutdownHooks(): Nest's close() runs the modules'
   // destroy hooks before it closes the HTTP server, and the server must drain first.
   let stopping = false;
@@ -23,7 +24,7 @@ async function bootstrap(): Promise<void> {
     const started = Date.now();
     setTimeout(() => process.exit(1), DRAIN_MS + 10_000).unref(); // a hung database must not keep us forever
     log.log(`${signal}: no new connections; finishing the requests in flight`);
-    if (!(await drainHttpServer(app.getHttpServer() as Server, DRAIN_MS))) {
+    if (!(await drain(DRAIN_MS))) {
       log.warn(`requests still running after ${DRAIN_MS} ms were cut`);
     }
     // The outbox worker after its current mail, the database pool, then the hashing pool.

@@ -8,10 +8,8 @@ import {
   CurrentUser,
   linkOutcome,
   LinkPage,
-  type Lang,
   ok,
   Public,
-  RequestLang,
   Roles,
   uuidParam,
 } from '../http';
@@ -98,24 +96,16 @@ export class AccountController {
     404: ['user_not_found'],
     409: ['last_admin', 'email_taken'],
   })
-  async update(
-    @CurrentUser() caller: AuthUser,
-    @Param('id', uuidParam('id')) id: string,
-    @Body() dto: UpdateUserDto,
-  ) {
-    const { user } = await this.account.update(
-      caller,
-      id,
-      {
-        name: dto.name,
-        email: dto.email,
-        password: dto.password,
-        currentPassword: dto.current_password,
-        noTlp: dto.no_tlp,
-        gender: dto.gender,
-        role: dto.role,
-      },
-    );
+  async update(@CurrentUser() caller: AuthUser, @Param('id', uuidParam('id')) id: string, @Body() dto: UpdateUserDto) {
+    const { user } = await this.account.update(caller, id, {
+      name: dto.name,
+      email: dto.email,
+      password: dto.password,
+      currentPassword: dto.current_password,
+      noTlp: dto.no_tlp,
+      gender: dto.gender,
+      role: dto.role,
+    });
     return ok('update_ok', toUserResponse(user));
   }
 

@@ -7,7 +7,19 @@ import { linkPageHtml, prefersHtml } from './link-outcome';
 import { requestContext } from './request-context';
 
 // 57014: statement_timeout (a hung or overloaded server); 53300: too many connections.
-const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '57014', '53300', '08000', '08001', '08003', '08006']);
+const DB_DOWN_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  '57P01',
+  '57P03',
+  '57014',
+  '53300',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+]);
 
 /** Reasons for the HttpExceptions Nest itself (or a library) throws, by status. */
 const REASON_BY_STATUS: Partial<Record<number, MessageKey>> = {

@@ -1,8 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { Lang } from '../http';
 import { MailService } from './mail.service';
 import { MailTransport } from './mail.transport';
@@ -22,8 +20,6 @@ interface OutboxRow {
 /** How often an idle worker looks for due rows. */
 const POLL_MS = 200;
 const BATCH = 10;
-/** A claimed row is this instance's until then; a crashed instance's rows come back after it. */
-const LEASE_SECONDS = 120;
 /** Backoff: 1 s, 2 s, 4 s, … up to 5 minutes, each with up to half of it taken off at random. */
 const MAX_BACKOFF_SECONDS = 300;
 /** A mail undelivered this long (its link has expired by then) is given up, and so is one refused permanently 5 times. */
@@ -34,19 +30,19 @@ const HOUSEKEEPING_MS = 30_000;
 const KEEP_DELIVERED_DAYS = 7;
 
 /**
- * Delivers the outbox. Claims due rows with FOR UPDATE SKIP LOCKED and a lease, so several
- * instances never claim one row together; marks a mail sent only after the SMTP server accepted
- * it (a crash in between sends it again: at least once), then erases its link. Failures retry
+ * Delivers the outbox. Claims due rows with FOR UPDATE SKIP LOCKED, so several instances never
+ * take one row together; marks a mail sent only after the SMTP server accepted it (a crash in
+ * between sends it again: at least once), then erases its link. Failures retry
  * with exponential backoff and jitter; mail waiting longer than a few minutes is logged.
  */
 @Injectable()
 export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('MailOutbox');
-  private readonly workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`.slice(0, 80);
   private timer?: NodeJS.Timeout;
   private cycle?: Promise<void>;
   private stopping = false;
   private transportFailing = false;
+  private transportRecovered = false;
   private lastHousekeeping = 0;
   private lastPurge = 0;
   private lastDatabaseWarning = 0;
@@ -62,7 +58,7 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.schedule(0);
   }
 
-  /** Lets the current mail finish, hands back the rest of the batch, and stops polling. */
+  /** Lets the mails being sent finish (a batch at most), and stops polling. */
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.timer);
@@ -80,19 +76,45 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
     }, delayMs);
   }
 
-  /** One batch; true when there may be more due right now. */
+  /**
+   * One batch in one transaction, its rows locked FOR UPDATE SKIP LOCKED until it ends: no other
+   * instance can take them meanwhile, and if this process dies its connection goes and the locks
+   * with it, so the rows are due again at once. True when there may be more due right now.
+   */
   private async runOnce(): Promise<boolean> {
     try {
-      const rows = await this.claim();
-      for (const [index, row] of rows.entries()) {
-        if (this.stopping) {
-          await this.release(rows.slice(index));
-          return false;
+      const claimed = await this.dataSource.transaction(async (db) => {
+        const rows = await this.claim(db);
+        if (this.stopping) return 0;
+        // Requests one after another (each in a savepoint), mails side by side: an SMTP round
+        // trip is slow next to a query. Stopping waits for the batch under way.
+        for (const row of rows.filter((row) => row.request)) await this.handleRequest(row, db);
+        const mails = rows.filter((row) => row.template);
+        const failures = await Promise.all(
+          mails.map((row) =>
+            this.deliver(row).then(
+              () => undefined,
+              (error: unknown) => error ?? 'failed',
+            ),
+          ),
+        );
+        for (const [index, row] of mails.entries()) {
+          if (failures[index] === undefined) await this.markSent(row, db);
+          else await this.retryLater(row, failures[index], db);
         }
-        await this.process(row);
-      }
+        if (this.transportRecovered) {
+          // SMTP is back: what waited for it need not wait out its backoff.
+          this.transportRecovered = false;
+          await db.query(
+            `UPDATE mail_outbox SET next_attempt_at = now()
+              WHERE sent_at IS NULL AND failed_at IS NULL AND last_error IS NOT NULL AND next_attempt_at > now()`,
+          );
+          this.logger.log('SMTP accepts mail again; retrying what waited for it now');
+        }
+        return rows.length;
+      });
       await this.housekeeping();
-      return rows.length === BATCH;
+      return claimed === BATCH;
     } catch (error) {
       // The database is away: nothing can be claimed or marked; try again at the next poll.
       if (Date.now() - this.lastDatabaseWarning > 30_000) {
@@ -103,96 +125,69 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  private async claim(): Promise<OutboxRow[]> {
-    return rowsOf<OutboxRow>(
-      await this.dataSource.query(
-        `WITH due AS (
-           SELECT id FROM mail_outbox
-            WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
-              AND (claimed_until IS NULL OR claimed_until < now())
-            ORDER BY next_attempt_at, id
-            LIMIT $1
-            FOR UPDATE SKIP LOCKED)
-         UPDATE mail_outbox m
-            SET claimed_until = now() + make_interval(secs => $2), locked_by = $3, attempts = m.attempts + 1
-           FROM due WHERE m.id = due.id
-         RETURNING m.id, m.to_address, m.template, m.request, m.lang, m.vars, m.attempts, m.created_at`,
-        [BATCH, LEASE_SECONDS, this.workerId],
-      ),
-    ).sort((a, b) => Number(a.id) - Number(b.id));
+  private async claim(db: EntityManager): Promise<OutboxRow[]> {
+    return db.query(
+      `SELECT id, to_address, template, request, lang, vars, attempts, created_at FROM mail_outbox
+        WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
+        ORDER BY next_attempt_at, id
+        LIMIT $1
+        FOR UPDATE SKIP LOCKED`,
+      [BATCH],
+    );
   }
 
-  private async process(row: OutboxRow): Promise<void> {
-    try {
-      if (row.request) await this.handleRequest(row);
-      else await this.deliver(row);
-    } catch (error) {
-      await this.retryLater(row, error);
-    }
-  }
-
+  /** Resolves once the SMTP server accepted the mail. */
   private async deliver(row: OutboxRow): Promise<void> {
     const template = row.template!;
     try {
       await this.transport.deliver(row.to_address, template, renderMail(template, row.lang, row.vars), row.vars.link);
     } catch (error) {
-      this.transportFailing = isConnectionFailure(error);
+      this.transportFailing ||= isConnectionFailure(error);
       throw error;
     }
-    await this.dataSource.query(
-      `UPDATE mail_outbox SET sent_at = now(), vars = vars - 'link', claimed_until = NULL, last_error = NULL
-        WHERE id = $1 AND locked_by = $2`,
-      [row.id, this.workerId],
-    );
     if (this.transportFailing) {
-      // SMTP is back: what waited for it need not wait out its backoff.
       this.transportFailing = false;
-      await this.dataSource.query(
-        `UPDATE mail_outbox SET next_attempt_at = now()
-          WHERE sent_at IS NULL AND failed_at IS NULL AND last_error IS NOT NULL AND next_attempt_at > now()`,
-      );
-      this.logger.log('SMTP accepts mail again; retrying what waited for it now');
+      this.transportRecovered = true;
     }
   }
 
-  /** The request's handler and the row's completion commit together: exactly once. */
-  private async handleRequest(row: OutboxRow): Promise<void> {
-    const handler = this.mail.handlerFor(row.request!);
-    if (!handler) throw new Error(`no handler for mail request "${row.request}" in this instance`);
-    await this.dataSource.transaction(async (manager) => {
-      const done = rowsOf(
-        await manager.query(
-          `UPDATE mail_outbox SET sent_at = now(), claimed_until = NULL, last_error = NULL
-            WHERE id = $1 AND locked_by = $2 AND sent_at IS NULL RETURNING id`,
-          [row.id, this.workerId],
-        ),
-      );
-      if (done.length) await handler({ address: row.to_address, lang: row.lang }, manager);
-    });
-  }
-
-  private async retryLater(row: OutboxRow, error: unknown): Promise<void> {
-    const permanent = (error as { responseCode?: number }).responseCode! >= 500;
-    const giveUp = Date.now() - new Date(row.created_at).getTime() > GIVE_UP_AFTER_MS || (permanent && row.attempts >= PERMANENT_FAILURE_ATTEMPTS);
-    const backoff = Math.min(MAX_BACKOFF_SECONDS, 2 ** (row.attempts - 1));
-    const delay = backoff * (0.5 + Math.random() / 2);
-    const what = `${row.template ? `mail "${row.template}"` : `request "${row.request}"`} #${row.id} to ${row.to_address}`;
-    if (giveUp) this.logger.error(`${what} given up after ${row.attempts} attempts: ${describe(error)}`);
-    else this.logger.warn(`${what} failed (attempt ${row.attempts}), retrying in ${delay.toFixed(1)} s: ${describe(error)}`);
-    await this.dataSource.query(
-      `UPDATE mail_outbox
-          SET claimed_until = NULL, last_error = $3, next_attempt_at = now() + make_interval(secs => $4),
-              failed_at = CASE WHEN $5 THEN now() END
-        WHERE id = $1 AND locked_by = $2`,
-      [row.id, this.workerId, describe(error).slice(0, 1000), delay, giveUp],
+  /** Sent: the link goes, so the outbox no longer holds anything that opens the account. */
+  private async markSent(row: OutboxRow, db: EntityManager): Promise<void> {
+    await db.query(
+      `UPDATE mail_outbox SET sent_at = now(), attempts = attempts + 1, vars = vars - 'link', last_error = NULL WHERE id = $1`,
+      [row.id],
     );
   }
 
-  /** Claimed but not started (we are stopping): due again at once, for any instance. */
-  private async release(rows: OutboxRow[]): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE mail_outbox SET claimed_until = NULL, attempts = attempts - 1 WHERE id = ANY($1::bigint[]) AND locked_by = $2`,
-      [rows.map((row) => row.id), this.workerId],
+  /** The handler's writes and the row's completion commit together: exactly once. */
+  private async handleRequest(row: OutboxRow, db: EntityManager): Promise<void> {
+    const handler = this.mail.handlerFor(row.request!);
+    try {
+      if (!handler) throw new Error(`no handler for mail request "${row.request}" in this instance`);
+      await db.transaction(async (savepoint) => {
+        await handler({ address: row.to_address, lang: row.lang }, savepoint);
+        await savepoint.query(`UPDATE mail_outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1`, [row.id]);
+      });
+    } catch (error) {
+      await this.retryLater(row, error, db);
+    }
+  }
+
+  private async retryLater(row: OutboxRow, error: unknown, db: EntityManager): Promise<void> {
+    const attempts = row.attempts + 1;
+    const permanent = Number((error as { responseCode?: number }).responseCode) >= 500;
+    const giveUp =
+      Date.now() - new Date(row.created_at).getTime() > GIVE_UP_AFTER_MS || (permanent && attempts >= PERMANENT_FAILURE_ATTEMPTS);
+    const delay = Math.min(MAX_BACKOFF_SECONDS, 2 ** (attempts - 1)) * (0.5 + Math.random() / 2);
+    const what = `${row.template ? `mail "${row.template}"` : `request "${row.request}"`} #${row.id} to ${row.to_address}`;
+    if (giveUp) this.logger.error(`${what} given up after ${attempts} attempts: ${describe(error)}`);
+    else this.logger.warn(`${what} failed (attempt ${attempts}), retrying in ${delay.toFixed(1)} s: ${describe(error)}`);
+    await db.query(
+      `UPDATE mail_outbox
+          SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + make_interval(secs => $3),
+              failed_at = CASE WHEN $4 THEN now() END
+        WHERE id = $1`,
+      [row.id, describe(error).slice(0, 1000), delay, giveUp],
     );
   }
 
@@ -206,21 +201,17 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
       [STUCK_AFTER_MINUTES],
     );
     if (stuck.count > 0) {
-      this.logger.warn(`${stuck.count} mail(s) waiting longer than ${STUCK_AFTER_MINUTES} minutes (oldest ${stuck.oldest} s): is SMTP reachable?`);
+      this.logger.warn(
+        `${stuck.count} mail(s) waiting longer than ${STUCK_AFTER_MINUTES} minutes (oldest ${stuck.oldest} s): is SMTP reachable?`,
+      );
     }
     if (now - this.lastPurge > 3600_000) {
       this.lastPurge = now;
-      await this.dataSource.query(
-        `DELETE FROM mail_outbox WHERE coalesce(sent_at, failed_at) < now() - make_interval(days => $1)`,
-        [KEEP_DELIVERED_DAYS],
-      );
+      await this.dataSource.query(`DELETE FROM mail_outbox WHERE coalesce(sent_at, failed_at) < now() - make_interval(days => $1)`, [
+        KEEP_DELIVERED_DAYS,
+      ]);
     }
   }
-}
-
-/** TypeORM answers an UPDATE … RETURNING with [rows, count], a SELECT with rows. */
-function rowsOf<T = unknown>(result: unknown): T[] {
-  return (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number' ? result[0] : result) as T[];
 }
 
 function isConnectionFailure(error: unknown): boolean {

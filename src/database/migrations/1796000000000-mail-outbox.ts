@@ -7,8 +7,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * - `mail_outbox`: one row per email (`template`), or per request whose mail is decided by the
  *   worker (`request`: a resend or forgot, where the lookup must not run in the request). Rows
  *   are written in the transaction of the change that causes them and delivered by the worker,
- *   which claims due rows with FOR UPDATE SKIP LOCKED and a lease (`claimed_until`, `locked_by`),
- *   so several instances share the table and a crashed one's rows are picked up when the lease ends.
+ *   which locks a batch of due rows FOR UPDATE SKIP LOCKED until it has sent them: several
+ *   instances share the table, and a crashed one's locks go with its connection.
  */
 export class MailOutbox1796000000000 implements MigrationInterface {
   name = 'MailOutbox1796000000000';
@@ -25,8 +25,6 @@ export class MailOutbox1796000000000 implements MigrationInterface {
         vars jsonb NOT NULL DEFAULT '{}',
         attempts integer NOT NULL DEFAULT 0,
         next_attempt_at timestamptz NOT NULL DEFAULT now(),
-        claimed_until timestamptz,
-        locked_by varchar(80),
         last_error text,
         created_at timestamptz NOT NULL DEFAULT now(),
         sent_at timestamptz,
