@@ -13,15 +13,16 @@ export const MIGRATIONS = [InitialSchema1763700000000, UserSearchIndexes17952958
 
 /**
  * Every route answers within 5 s while PostgreSQL is away or hung (API.md): waiting for a pooled
- * connection or opening one gives up after 2 s (an exhausted pool included), and a query after
- * 2 s, on the client (a hung server, `query_timeout`) and on the server (`statement_timeout`).
- * A request makes at most one waiting query before it fails (a transaction adds its ROLLBACK).
+ * connection or opening one gives up after 2 s (an exhausted pool included); a query is cancelled
+ * by the server after 1.5 s (`statement_timeout`) and abandoned by the client after 1.8 s when the
+ * server does not answer at all (`query_timeout`). A request makes at most one waiting query
+ * before it fails, and a transaction adds its ROLLBACK: 3.6 s at worst.
  */
 export const DATABASE_POOL = {
   max: 20,
   connectionTimeoutMillis: 2000,
-  query_timeout: 2000,
-  statement_timeout: 2000,
+  statement_timeout: 1500,
+  query_timeout: 1800,
   idleTimeoutMillis: 30_000,
   keepAlive: true,
 };
