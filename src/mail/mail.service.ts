@@ -84,7 +84,13 @@ export class MailService {
 
   /** Remembers the database's clock at boot (the worker calls this before its first poll). */
   markStart(): void {
-    this.since ??= this.dataSource.query(`SELECT now()::text AS now`).then((rows: { now: string }[]) => rows[0].now);
+    if (this.since) return;
+    const since = this.dataSource.query(`SELECT now()::text AS now`).then((rows: { now: string }[]) => rows[0].now);
+    // The database may be away right now: ask again next time rather than crash on an unhandled rejection.
+    since.catch(() => {
+      if (this.since === since) this.since = undefined;
+    });
+    this.since = since;
   }
 
   /**
