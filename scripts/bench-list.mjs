@@ -15,9 +15,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { startBenchServer } from './bench-server.mjs';
-import bcrypt from 'bcryptjs';
 import pg from 'pg';
-import { SEED_PASSWORD, seedUsers } from './seed-users.mjs';
+import { SEED_PASSWORD, seedUsers, withUsersService } from './seed-users.mjs';
 
 const require = createRequire(import.meta.url);
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
@@ -92,18 +91,9 @@ async function run(url, headers, connections) {
   return result;
 }
 
+/** The one way admins are made (as `npm run user:admin` does); an existing one gets the password again. */
 async function makeAdmin(url) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(
-      `INSERT INTO users (name, email, password_hash, role, is_active) VALUES ('Bench Admin', $1, $2, 'admin', true)
-       ON CONFLICT ((lower(email))) DO UPDATE SET role = 'admin', is_active = true, password_hash = EXCLUDED.password_hash`,
-      [ADMIN_EMAIL, bcrypt.hashSync(SEED_PASSWORD, 10)],
-    );
-  } finally {
-    await client.end();
-  }
+  await withUsersService(url, (users) => users.promoteOrCreateAdmin(ADMIN_EMAIL, 'Bench Admin', SEED_PASSWORD));
 }
 
 async function countUsers(url) {

@@ -9,7 +9,6 @@
 import 'reflect-metadata';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import bcrypt from 'bcryptjs';
 import pg from 'pg';
 
 const require = createRequire(import.meta.url);
@@ -17,6 +16,37 @@ const { DataSource } = require('typeorm');
 
 export const SEED_PASSWORD = 'rahasia123';
 export const SEED_DOMAIN_SUFFIX = '.seed.test';
+
+/**
+ * The compiled users/ module (service, repository, bcrypt pool) on that database: scripts make
+ * users the way the service does, so nothing outside src/users hashes a password.
+ */
+export async function withUsersService(url, work) {
+  const { dataSourceOptions } = require('../dist/src/database/data-source.js');
+  const { UsersRepository } = require('../dist/src/users/users.repository.js');
+  const { UsersService } = require('../dist/src/users/users.service.js');
+  const { User } = require('../dist/src/users/user.entity.js');
+  return withPasswordHasher(async (hasher) => {
+    const dataSource = await new DataSource(dataSourceOptions(url)).initialize();
+    try {
+      return await work(new UsersService(new UsersRepository(dataSource.getRepository(User)), hasher));
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+}
+
+/** The service's PasswordHasher (BCRYPT_COST, default 10), closed after `work`. */
+export async function withPasswordHasher(work) {
+  const { loadConfig } = require('../dist/src/config/config.js');
+  const { PasswordHasher } = require('../dist/src/users/password-hasher.js');
+  const hasher = new PasswordHasher(loadConfig());
+  try {
+    return await work(hasher);
+  } finally {
+    await hasher.onModuleDestroy();
+  }
+}
 
 /** Schema first (the same migrations the app runs), so a fresh database can be seeded. */
 export async function migrate(url) {
@@ -50,7 +80,8 @@ export async function seedUsers(url, count, { reset = false, log = console.log }
       log(`${existing} seeded users already there`);
       return { inserted: 0, total: existing, ms: 0 };
     }
-    const hash = bcrypt.hashSync(SEED_PASSWORD, 10);
+    // One hash for every seeded user: they share the password.
+    const hash = await withPasswordHasher((hasher) => hasher.hash(SEED_PASSWORD));
     const started = performance.now();
     const { rowCount } = await client.query(
       `WITH names AS (

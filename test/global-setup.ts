@@ -5,10 +5,13 @@ import path from 'node:path';
 import { Client } from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+import { probeRedis } from './support/redis-probe';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
+    /** Whether TEST_REDIS_URL answers: asked once here, read by test/support/redis.ts. */
+    redisAvailable: boolean;
   }
 }
 
@@ -17,6 +20,7 @@ declare module 'vitest' {
  * that server (and dropped after); otherwise an embedded server runs in a temporary directory.
  */
 export default async function setup(project: TestProject) {
+  project.provide('redisAvailable', await probeRedis());
   const serverUrl = process.env.DATABASE_URL;
   if (serverUrl) {
     const name = `alat_berat_test_${randomBytes(4).toString('hex')}`;

@@ -1,4 +1,4 @@
-import { PASSWORD, startTestApp, uniqueEmail, type TestApp } from './support/app';
+import { PASSWORD, startTestApp, uniqueEmail, type TestApp } from './support';
 
 const valid = () => ({ name: 'Wanto', email: uniqueEmail(), password: PASSWORD, confirmation: PASSWORD });
 
@@ -30,7 +30,7 @@ describe('the HTTP contract: envelope, validation, languages, limits', () => {
   it.each(invalidRegistrations)('refuses a registration with %s: 400 with per-field messages', async (_, patch, messages) => {
     const body = Object.keys(patch).length ? { ...valid(), ...patch } : {};
     const res = await t.http.post('/api/users').send(body).expect(400);
-    expect(res.body).toEqual({ error: messages, message: 'Register gagal', data: null });
+    expect(res.body).toEqual({ error: messages, message: 'Proses gagal', data: null });
   });
 
   it('accepts a password of exactly 72 bytes and refuses 73', async () => {
@@ -48,7 +48,7 @@ describe('the HTTP contract: envelope, validation, languages, limits', () => {
 
   it('answers in English with Accept-Language: en', async () => {
     const res = await t.http.post('/api/users').set('Accept-Language', 'en').send({ email: 'x' }).expect(400);
-    expect(res.body.message).toBe('Registration failed');
+    expect(res.body.message).toBe('Process failed');
     expect(res.body.error).toContain('Email is not a valid email address');
     expect(res.body.error).toContain('Name is required');
   });

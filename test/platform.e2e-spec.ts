@@ -6,7 +6,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { DataSource } from 'typeorm';
 import { inject } from 'vitest';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
-import { PASSWORD, registerActiveUser, startTestApp, uniqueEmail, type TestApp } from './support/app';
+import { claims, PASSWORD, registerActiveUser, startTestApp, tryLogin, uniqueEmail, type TestApp } from './support';
 
 describe('health, docs, JWKS and the admin command', () => {
   let t: TestApp;
@@ -85,9 +85,8 @@ describe('health, docs, JWKS and the admin command', () => {
 
   it('refuses an access token whose claims were altered (signature no longer matches)', async () => {
     const user = await registerActiveUser(t);
-    const [header, payload, signature] = user.accessToken.split('.');
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
-    const forged = Buffer.from(JSON.stringify({ ...claims, role: 'admin' })).toString('base64url');
+    const [header, , signature] = user.accessToken.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...claims(user.accessToken), role: 'admin' })).toString('base64url');
     await t.http.get('/api/users/me').set('Authorization', `Bearer ${header}.${forged}.${signature}`).expect(401);
   });
 
@@ -111,7 +110,7 @@ describe('health, docs, JWKS and the admin command', () => {
     const run = spawnSync('node_modules/.bin/ts-node', ['src/cli/make-admin.ts', email], { env, encoding: 'utf8' });
     const password = /with password: (\S+)/.exec(run.stdout)?.[1];
     expect(password, run.stderr).toBeDefined();
-    const login = await t.http.post('/api/users/login').send({ email, password }).expect(200);
+    const login = await tryLogin(t, email, password!).expect(200);
     expect(login.body.data[0]).toMatchObject({ role: 'admin', is_active: true });
     const rows = await t.app.get(DataSource).query('SELECT role FROM users WHERE email = $1', [email]);
     expect(rows).toEqual([{ role: 'admin' }]);
@@ -132,7 +131,7 @@ describe('health when the database goes away', () => {
         message: 'Proses gagal',
         data: [{ status: 'error', database: 'down' }],
       });
-      const login = await t.http.post('/api/users/login').send({ email: uniqueEmail(), password: PASSWORD });
+      const login = await tryLogin(t, uniqueEmail(), PASSWORD);
       expect(login.status).toBe(503);
       expect(login.body.error).toEqual(['Database tidak tersedia']);
     } finally {

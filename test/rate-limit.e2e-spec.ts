@@ -2,21 +2,33 @@ import type { Response } from 'supertest';
 import type { Redis } from 'ioredis';
 import { REDIS } from '../src/rate-limit/redis.module';
 import { freePort } from '../src/database/embedded-postgres';
-import { PASSWORD, registerActiveUser, startTestApp, uniqueEmail, type TestApp } from './support/app';
-import { deleteKeysUnder, keysUnder, redisAvailable, TEST_REDIS_URL, uniqueRedisPrefix } from './support/redis';
-
-type Http = TestApp['http'];
+import {
+  deleteKeysUnder,
+  keysUnder,
+  NEW_PASSWORD,
+  PASSWORD,
+  redisAvailable,
+  refresh,
+  registerActiveUser,
+  startTestApp,
+  TEST_REDIS_URL,
+  tryLogin,
+  uniqueEmail,
+  uniqueRedisPrefix,
+  WRONG_PASSWORD,
+  type TestApp,
+} from './support';
 
 /** Each public auth route with a request that is cheap and harmless to repeat. */
-const ROUTES: [string, (http: Http) => Promise<Response>, number][] = [
-  ['register', (http) => http.post('/api/users').send({}), 400],
-  ['login', (http) => http.post('/api/users/login').send({ email: 'nobody@example.com', password: 'wrong-password' }), 401],
-  ['refresh', (http) => http.post('/api/users/refresh').send({ refresh_token: 'not-a-token' }), 401],
-  ['resend', (http) => http.post('/api/users/activation/resend').send({ email: 'nobody@example.com' }), 202],
-  ['forgot', (http) => http.post('/api/users/password/forgot').send({ email: 'nobody@example.com' }), 202],
+const ROUTES: [string, (t: TestApp) => Promise<Response>, number][] = [
+  ['register', (t) => t.http.post('/api/users').send({}), 400],
+  ['login', (t) => tryLogin(t, 'nobody@example.com', WRONG_PASSWORD), 401],
+  ['refresh', (t) => refresh(t, 'not-a-token'), 401],
+  ['resend', (t) => t.http.post('/api/users/activation/resend').send({ email: 'nobody@example.com' }), 202],
+  ['forgot', (t) => t.http.post('/api/users/password/forgot').send({ email: 'nobody@example.com' }), 202],
   [
     'reset',
-    (http) => http.post('/api/users/password/reset').send({ token: 'not-a-token', password: PASSWORD, confirmation: PASSWORD }),
+    (t) => t.http.post('/api/users/password/reset').send({ token: 'not-a-token', password: PASSWORD, confirmation: PASSWORD }),
     400,
   ],
 ];
@@ -27,8 +39,9 @@ const forgot = (t: TestApp, forwardedFor?: string) => {
   return req.send({ email: 'nobody@example.com' });
 };
 
-const login = (t: TestApp, email: string, password: string, forwardedFor: string) =>
-  t.http.post('/api/users/login').set('X-Forwarded-For', forwardedFor).send({ email, password });
+/** A login attempt from that client address (believed when TRUST_PROXY is set). */
+const loginFrom = (t: TestApp, email: string, password: string, forwardedFor: string) =>
+  tryLogin(t, email, password, { 'X-Forwarded-For': forwardedFor });
 
 function expectRateLimited(res: Response, maxRetryAfter = 60) {
   expect(res.status).toBe(429);
@@ -56,11 +69,11 @@ describe('rate limit per client address (RATE_LIMIT_PER_MINUTE=3, in memory)', (
   // Counters are per route: each route below starts fresh although the ones before are exhausted.
   it.each(ROUTES)('limits %s: the 4th request in a minute is 429 with Retry-After', async (_, send, usual) => {
     for (let i = 0; i < 3; i++) {
-      const res = await send(t.http);
+      const res = await send(t);
       expect(res.status).toBe(usual);
       expect(res.headers['x-ratelimit-remaining']).toBe(String(2 - i));
     }
-    expectRateLimited(await send(t.http));
+    expectRateLimited(await send(t));
   });
 
   it('does not let a spoofed X-Forwarded-For dodge the limit when TRUST_PROXY is unset', async () => {
@@ -133,49 +146,49 @@ describe('failed logins per account (LOGIN_FAILURES_LIMIT=3, in memory)', () => 
   it('locks the account after 3 failures from any addresses, even for the right password', async () => {
     const user = await registerActiveUser(t);
     const bystander = await registerActiveUser(t);
-    for (let i = 1; i <= 3; i++) await login(t, user.email, 'wrong-password', `198.51.100.${i}`).expect(401);
-    const locked = await login(t, user.email, PASSWORD, '198.51.100.99').expect(429);
+    for (let i = 1; i <= 3; i++) await loginFrom(t, user.email, WRONG_PASSWORD, `198.51.100.${i}`).expect(401);
+    const locked = await loginFrom(t, user.email, PASSWORD, '198.51.100.99').expect(429);
     expect(locked.body).toEqual(TOO_MANY_FAILURES);
     // A 15-minute window, not the per-minute one.
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(800);
     expect(Number(locked.headers['retry-after'])).toBeLessThanOrEqual(900);
     // Another case of the same address is the same account.
-    await login(t, user.email.toUpperCase(), PASSWORD, '198.51.100.100').expect(429);
-    await login(t, bystander.email, PASSWORD, '198.51.100.1').expect(200);
+    await loginFrom(t, user.email.toUpperCase(), PASSWORD, '198.51.100.100').expect(429);
+    await loginFrom(t, bystander.email, PASSWORD, '198.51.100.1').expect(200);
   });
 
   it('answers an email that does not exist the same way', async () => {
     const ghost = uniqueEmail('ghost');
     for (let i = 1; i <= 3; i++) {
-      const res = await login(t, ghost, 'wrong-password', `198.51.100.${i}`).expect(401);
+      const res = await loginFrom(t, ghost, WRONG_PASSWORD, `198.51.100.${i}`).expect(401);
       expect(res.body.error).toEqual(['Email atau password salah']);
     }
-    expect((await login(t, ghost, 'wrong-password', '198.51.100.50').expect(429)).body).toEqual(TOO_MANY_FAILURES);
+    expect((await loginFrom(t, ghost, WRONG_PASSWORD, '198.51.100.50').expect(429)).body).toEqual(TOO_MANY_FAILURES);
   });
 
   it('starts counting again after a successful login', async () => {
     const user = await registerActiveUser(t);
-    for (let i = 0; i < 2; i++) await login(t, user.email, 'wrong-password', '198.51.100.7').expect(401);
-    await login(t, user.email, PASSWORD, '198.51.100.7').expect(200);
-    for (let i = 0; i < 3; i++) await login(t, user.email, 'wrong-password', '198.51.100.7').expect(401);
-    await login(t, user.email, PASSWORD, '198.51.100.7').expect(429);
+    for (let i = 0; i < 2; i++) await loginFrom(t, user.email, WRONG_PASSWORD, '198.51.100.7').expect(401);
+    await loginFrom(t, user.email, PASSWORD, '198.51.100.7').expect(200);
+    for (let i = 0; i < 3; i++) await loginFrom(t, user.email, WRONG_PASSWORD, '198.51.100.7').expect(401);
+    await loginFrom(t, user.email, PASSWORD, '198.51.100.7').expect(429);
   });
 
   it('lifts the lock when the owner resets the password from the emailed link', async () => {
     const user = await registerActiveUser(t);
-    for (let i = 1; i <= 3; i++) await login(t, user.email, 'wrong-password', `198.51.100.${20 + i}`).expect(401);
-    await login(t, user.email, PASSWORD, '198.51.100.30').expect(429);
-    const since = t.smtp.mails.length;
+    for (let i = 1; i <= 3; i++) await loginFrom(t, user.email, WRONG_PASSWORD, `198.51.100.${20 + i}`).expect(401);
+    await loginFrom(t, user.email, PASSWORD, '198.51.100.30').expect(429);
+    const after = t.smtp.mark();
     await t.http.post('/api/users/password/forgot').send({ email: user.email }).expect(202);
-    const mail = await t.smtp.waitFor(user.email, (m) => m.subject.includes('Reset') && t.smtp.mails.indexOf(m) >= since);
+    const mail = await t.smtp.waitFor(user.email, { kind: 'password_reset', after });
     const token = new URL(mail.link!).searchParams.get('token');
-    await t.http.post('/api/users/password/reset').send({ token, password: 'rahasiaBaru456', confirmation: 'rahasiaBaru456' }).expect(200);
-    await login(t, user.email, 'rahasiaBaru456', '198.51.100.31').expect(200);
+    await t.http.post('/api/users/password/reset').send({ token, password: NEW_PASSWORD, confirmation: NEW_PASSWORD }).expect(200);
+    await loginFrom(t, user.email, NEW_PASSWORD, '198.51.100.31').expect(200);
   });
 
   it('lets no more than 3 of 12 simultaneous wrong guesses through to a password check', async () => {
     const user = await registerActiveUser(t);
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => login(t, user.email, 'wrong-password', `203.0.113.${i + 1}`)));
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => loginFrom(t, user.email, WRONG_PASSWORD, `203.0.113.${i + 1}`)));
     const statuses = results.map((res) => res.status);
     expect(statuses.filter((status) => status === 401)).toHaveLength(3);
     expect(statuses.filter((status) => status === 429)).toHaveLength(9);
@@ -214,10 +227,10 @@ describe.skipIf(!redisAvailable)('limits shared through Redis (REDIS_URL)', () =
 
   it('shares the failed-login count of an account between two instances', async () => {
     const ghost = uniqueEmail('ghost');
-    await login(a, ghost, 'wrong-password', '192.0.2.21').expect(401);
-    await login(b, ghost, 'wrong-password', '192.0.2.22').expect(401);
-    await login(a, ghost, 'wrong-password', '192.0.2.23').expect(401);
-    expect((await login(b, ghost, 'wrong-password', '192.0.2.24').expect(429)).body).toEqual(TOO_MANY_FAILURES);
+    await loginFrom(a, ghost, WRONG_PASSWORD, '192.0.2.21').expect(401);
+    await loginFrom(b, ghost, WRONG_PASSWORD, '192.0.2.22').expect(401);
+    await loginFrom(a, ghost, WRONG_PASSWORD, '192.0.2.23').expect(401);
+    expect((await loginFrom(b, ghost, WRONG_PASSWORD, '192.0.2.24').expect(429)).body).toEqual(TOO_MANY_FAILURES);
   });
 
   it('keeps its counters under REDIS_KEY_PREFIX, each with an expiry', async () => {
@@ -242,7 +255,7 @@ describe('REDIS_URL set but Redis unreachable', () => {
   it('answers the rate-limited routes 503 in the envelope (never 500), and the others normally', async () => {
     const t = await startTestApp({ REDIS_URL: `redis://127.0.0.1:${await freePort()}`, RATE_LIMIT_PER_MINUTE: '5' });
     try {
-      const res = await t.http.post('/api/users/login').send({ email: uniqueEmail(), password: PASSWORD });
+      const res = await tryLogin(t, uniqueEmail(), PASSWORD);
       expect(res.status).toBe(503);
       expect(res.body).toEqual({ error: ['Layanan sementara tidak tersedia, coba lagi nanti'], message: 'Login gagal', data: null });
       await t.http.get('/api/health').expect(200);

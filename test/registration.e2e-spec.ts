@@ -1,9 +1,19 @@
-import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
-import { DataSource } from 'typeorm';
+import { decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { SIGNING_KEYS } from '../src/keys/signing-keys';
-import { PASSWORD, registerActiveUser, startTestApp, uniqueEmail, type TestApp } from './support/app';
-
-const USER_FIELDS = ['created_at', 'email', 'gender', 'id', 'is_active', 'name', 'no_tlp', 'role', 'updated_at'];
+import {
+  bearer,
+  claims,
+  expireLinks,
+  PASSWORD,
+  registerActiveUser,
+  startTestApp,
+  tryLogin,
+  UNKNOWN_LINK_TOKEN,
+  uniqueEmail,
+  USER_FIELDS,
+  WRONG_PASSWORD,
+  type TestApp,
+} from './support';
 
 describe('register → activation email → login → profile', () => {
   let t: TestApp;
@@ -40,7 +50,7 @@ describe('register → activation email → login → profile', () => {
   it('sends the activation link over SMTP, built from APP_URL, and the link activates', async () => {
     const email = uniqueEmail();
     await t.http.post('/api/users').send({ name: 'Ani', email, password: PASSWORD, confirmation: PASSWORD }).expect(201);
-    const mail = await t.smtp.waitFor(email);
+    const mail = await t.smtp.waitFor(email, { kind: 'activation' });
     expect(mail.subject).toBe('Aktivasi akun Alat Berat anda');
     expect(mail.link).toMatch(/^http:\/\/localhost:3000\/api\/users\/activate\/[\w-]{43}$/);
     expect(mail.html).toContain(mail.link);
@@ -51,8 +61,8 @@ describe('register → activation email → login → profile', () => {
     const again = await t.http.get(path).expect(200);
     expect(again.body.message).toBe('Akun anda sudah aktif');
 
-    const login = await t.http.post('/api/users/login').send({ email, password: PASSWORD }).expect(200);
-    expect(login.body.data[0].is_active).toBe(true);
+    const loggedIn = await tryLogin(t, email, PASSWORD).expect(200);
+    expect(loggedIn.body.data[0].is_active).toBe(true);
   });
 
   it('sends the activation email in English when the registration asked for English', async () => {
@@ -62,14 +72,14 @@ describe('register → activation email → login → profile', () => {
       .set('Accept-Language', 'en-US,en;q=0.9')
       .send({ name: 'Ann', email, password: PASSWORD, confirmation: PASSWORD })
       .expect(201);
-    const mail = await t.smtp.waitFor(email);
+    const mail = await t.smtp.waitFor(email, { kind: 'activation' });
     expect(mail.subject).toBe('Activate your Alat Berat account');
   });
 
   it('shows a browser a small HTML page for the activation link', async () => {
     const email = uniqueEmail();
     await t.http.post('/api/users').send({ name: 'Budi', email, password: PASSWORD, confirmation: PASSWORD }).expect(201);
-    const path = new URL((await t.smtp.waitFor(email)).link!).pathname;
+    const path = new URL((await t.smtp.waitFor(email, { kind: 'activation' })).link!).pathname;
     const html = await t.http.get(path).set('Accept', 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8').expect(200);
     expect(html.headers['content-type']).toMatch(/text\/html/);
     expect(html.text).toContain('Akun anda telah aktif');
@@ -78,18 +88,16 @@ describe('register → activation email → login → profile', () => {
   });
 
   it('refuses an unknown and an expired activation token with 400', async () => {
-    const unknown = await t.http.get('/api/users/activate/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG').expect(400);
+    const unknown = await t.http.get(`/api/users/activate/${UNKNOWN_LINK_TOKEN}`).expect(400);
     expect(unknown.body).toEqual({ error: ['Token aktivasi tidak valid'], message: 'Aktivasi gagal', data: null });
 
     const email = uniqueEmail();
-    await t.http.post('/api/users').send({ name: 'Cici', email, password: PASSWORD, confirmation: PASSWORD }).expect(201);
-    const path = new URL((await t.smtp.waitFor(email)).link!).pathname;
-    await t.app
-      .get(DataSource)
-      .query(
-        `UPDATE one_time_tokens SET expires_at = now() - interval '1 second' WHERE user_id = (SELECT id FROM users WHERE email = $1)`,
-        [email],
-      );
+    const registered = await t.http
+      .post('/api/users')
+      .send({ name: 'Cici', email, password: PASSWORD, confirmation: PASSWORD })
+      .expect(201);
+    const path = new URL((await t.smtp.waitFor(email, { kind: 'activation' })).link!).pathname;
+    await expireLinks(t, registered.body.data[0].id);
     const expired = await t.http.get(path).expect(400);
     expect(expired.body.error).toEqual(['Aktivasi sudah expired']);
   });
@@ -97,8 +105,9 @@ describe('register → activation email → login → profile', () => {
   it('resend gives the same 202 for unknown, active and inactive emails; a new link kills the old one', async () => {
     const email = uniqueEmail();
     await t.http.post('/api/users').send({ name: 'Dedi', email, password: PASSWORD, confirmation: PASSWORD }).expect(201);
-    const oldPath = new URL((await t.smtp.waitFor(email)).link!).pathname;
+    const oldPath = new URL((await t.smtp.waitFor(email, { kind: 'activation' })).link!).pathname;
 
+    const after = t.smtp.mark();
     const inactive = await t.http.post('/api/users/activation/resend').send({ email }).expect(202);
     const unknown = await t.http
       .post('/api/users/activation/resend')
@@ -106,7 +115,8 @@ describe('register → activation email → login → profile', () => {
       .expect(202);
     expect(unknown.body).toEqual(inactive.body);
 
-    const fresh = await t.smtp.waitFor(email, (m) => new URL(m.link!).pathname !== oldPath);
+    const fresh = await t.smtp.waitFor(email, { kind: 'activation', after });
+    expect(new URL(fresh.link!).pathname).not.toBe(oldPath);
     await t.http.get(oldPath).expect(400);
     await t.http.get(new URL(fresh.link!).pathname).expect(200);
 
@@ -124,7 +134,7 @@ describe('register → activation email → login → profile', () => {
       .post('/api/users')
       .send({ name: 'Eka', email: email.toUpperCase(), password: PASSWORD, confirmation: PASSWORD })
       .expect(409);
-    expect(dup.body).toEqual({ error: ['Email sudah terdaftar'], message: 'Register gagal', data: null });
+    expect(dup.body).toEqual({ error: ['Email sudah terdaftar'], message: 'Proses gagal', data: null });
   });
 
   it('answers two simultaneous registrations of one email with one 201 and one 409', async () => {
@@ -148,7 +158,7 @@ describe('register → activation email → login → profile', () => {
 
   it('logs in: token fields, no-store, and the profile through the access token', async () => {
     const user = await registerActiveUser(t);
-    const login = await t.http.post('/api/users/login').send({ email: user.email, password: PASSWORD }).expect(200);
+    const login = await tryLogin(t, user.email, PASSWORD).expect(200);
     expect(Object.keys(login.body).sort()).toEqual([
       'access_token',
       'data',
@@ -162,51 +172,48 @@ describe('register → activation email → login → profile', () => {
     expect(login.headers['cache-control']).toBe('no-store');
     expect(login.body.refresh_token.length).toBeGreaterThanOrEqual(22);
 
-    const me = await t.http.get('/api/users/me').set('Authorization', `Bearer ${login.body.access_token}`).expect(200);
+    const me = await t.http.get('/api/users/me').set(bearer(login.body.access_token)).expect(200);
     expect(me.body.data[0]).toMatchObject({ id: user.id, email: user.email, is_active: true });
-    const v1 = await t.http.get('/api/v1/users/me').set('Authorization', `Bearer ${login.body.access_token}`).expect(200);
+    const v1 = await t.http.get('/api/v1/users/me').set(bearer(login.body.access_token)).expect(200);
     expect(v1.body).toEqual(me.body);
   });
 
   it('fails unknown email and wrong password alike, and an inactive account with 403', async () => {
     const user = await registerActiveUser(t);
-    const wrong = await t.http.post('/api/users/login').send({ email: user.email, password: 'wrong-password' }).expect(401);
-    const unknown = await t.http
-      .post('/api/users/login')
-      .send({ email: uniqueEmail('ghost'), password: 'wrong-password' })
-      .expect(401);
+    const wrong = await tryLogin(t, user.email, WRONG_PASSWORD).expect(401);
+    const unknown = await tryLogin(t, uniqueEmail('ghost'), WRONG_PASSWORD).expect(401);
     expect(wrong.body).toEqual({ error: ['Email atau password salah'], message: 'Login gagal', data: null });
     expect(unknown.body).toEqual(wrong.body);
 
     const inactive = uniqueEmail();
     await t.http.post('/api/users').send({ name: 'Fajar', email: inactive, password: PASSWORD, confirmation: PASSWORD }).expect(201);
-    const forbidden = await t.http.post('/api/users/login').send({ email: inactive, password: PASSWORD }).expect(403);
+    const forbidden = await tryLogin(t, inactive, PASSWORD).expect(403);
     expect(forbidden.body).toEqual({ error: ['Akun belum diaktivasi'], message: 'Login gagal', data: null });
     // The wrong password on an inactive account reveals nothing about its state.
-    await t.http.post('/api/users/login').send({ email: inactive, password: 'wrong-password' }).expect(401);
+    await tryLogin(t, inactive, WRONG_PASSWORD).expect(401);
   });
 
   it('refuses /me without a token, with a garbage token and with a token signed by another key', async () => {
     const none = await t.http.get('/api/users/me').expect(401);
     expect(none.body).toEqual({ error: ['Token tidak ditemukan'], message: 'Proses gagal', data: null });
-    await t.http.get('/api/users/me').set('Authorization', 'Bearer nonsense').expect(401);
+    await t.http.get('/api/users/me').set(bearer('nonsense')).expect(401);
     const unsigned = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from('{"sub":"x","typ":"access"}').toString('base64url')}.`;
-    await t.http.get('/api/users/me').set('Authorization', `Bearer ${unsigned}`).expect(401);
+    await t.http.get('/api/users/me').set(bearer(unsigned)).expect(401);
     await t.http.get('/api/users/me?access_token=whatever').expect(401);
 
     // The cases that could only fail if the checks were missing: a real token in the URL, the right
     // claims signed by another ES256 key, and HS256 "signed" with our public key as the secret.
     const user = await registerActiveUser(t);
-    await t.http.get('/api/users/me').set('Authorization', `Bearer ${user.accessToken}`).expect(200);
+    await t.http.get('/api/users/me').set(bearer(user)).expect(200);
     await t.http.get(`/api/users/me?access_token=${user.accessToken}`).expect(401);
-    const claims = decodeJwt(user.accessToken);
+    const payload = claims(user.accessToken);
     const { privateKey } = await generateKeyPair('ES256');
-    const otherKey = await new SignJWT(claims)
+    const otherKey = await new SignJWT(payload)
       .setProtectedHeader({ alg: 'ES256', kid: decodeProtectedHeader(user.accessToken).kid })
       .sign(privateKey);
-    await t.http.get('/api/users/me').set('Authorization', `Bearer ${otherKey}`).expect(401);
+    await t.http.get('/api/users/me').set(bearer(otherKey)).expect(401);
     const publicPem = t.app.get<{ publicKeyPem: string }>(SIGNING_KEYS).publicKeyPem;
-    const confused = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(publicPem));
-    await t.http.get('/api/users/me').set('Authorization', `Bearer ${confused}`).expect(401);
+    const confused = await new SignJWT(payload).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(publicPem));
+    await t.http.get('/api/users/me').set(bearer(confused)).expect(401);
   });
 });

@@ -3,7 +3,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { IS_PUBLIC } from '../src/http';
-import { startTestApp, type TestApp } from './support/app';
+import { startTestApp, type TestApp } from './support';
 
 /**
  * The contract's public routes (API.md); every other route must demand an access token. Adding a

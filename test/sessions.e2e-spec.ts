@@ -1,14 +1,24 @@
 import { DataSource } from 'typeorm';
 import { TokenPurgeScheduler } from '../src/tokens/token-purge.scheduler';
 import { hashToken } from '../src/tokens/secret-token';
-import { PASSWORD, registerActiveUser, startTestApp, uniqueEmail, type TestApp } from './support/app';
-
-const NEW_PASSWORD = 'rahasiaBaru456';
-const TOKEN_INVALID = { error: ['Token tidak valid'], message: 'Refresh token gagal', data: null };
-
-function claims(accessToken: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString('utf8'));
-}
+import {
+  ageRotation,
+  bearer,
+  claims,
+  expireLink,
+  expireSession,
+  login,
+  NEW_PASSWORD,
+  PASSWORD,
+  refresh as refreshRequest,
+  registerActiveUser,
+  revokeSessionAgo,
+  startTestApp,
+  TOKEN_INVALID,
+  tryLogin,
+  uniqueEmail,
+  type TestApp,
+} from './support';
 
 describe('sessions: refresh, logout, forgot and reset', () => {
   let t: TestApp;
@@ -22,21 +32,11 @@ describe('sessions: refresh, logout, forgot and reset', () => {
     await t.close();
   });
 
-  const meStatus = async (accessToken: string) => (await t.http.get('/api/users/me').set('Authorization', `Bearer ${accessToken}`)).status;
-  const refresh = (refreshToken: string) => t.http.post('/api/users/refresh').send({ refresh_token: refreshToken });
-  const login = async (email: string, password = PASSWORD) => {
-    const res = await t.http.post('/api/users/login').send({ email, password }).expect(200);
-    return { accessToken: res.body.access_token as string, refreshToken: res.body.refresh_token as string };
-  };
-  /** Pretends the token was rotated `seconds` ago (the grace window is 10 s by default). */
-  const rotatedAgo = (refreshToken: string, seconds: number) =>
-    db.query(`UPDATE refresh_tokens SET rotated_at = now() - make_interval(secs => $2) WHERE token_hash = $1`, [
-      hashToken(refreshToken),
-      seconds,
-    ]);
-  const resetLink = async (email: string, since: number) => {
+  const meStatus = async (accessToken: string) => (await t.http.get('/api/users/me').set(bearer(accessToken))).status;
+  const refresh = (refreshToken: string) => refreshRequest(t, refreshToken);
+  const resetLink = async (email: string, after: number) => {
     await t.http.post('/api/users/password/forgot').send({ email }).expect(202);
-    const mail = await t.smtp.waitFor(email, (m) => m.subject.includes('Reset') && t.smtp.mails.indexOf(m) >= since);
+    const mail = await t.smtp.waitFor(email, { kind: 'password_reset', after });
     return new URL(mail.link!);
   };
 
@@ -64,7 +64,7 @@ describe('sessions: refresh, logout, forgot and reset', () => {
 
     it('accepts the refresh token as Authorization: Bearer', async () => {
       const user = await registerActiveUser(t);
-      const res = await t.http.post('/api/users/refresh').set('Authorization', `Bearer ${user.refreshToken}`).expect(200);
+      const res = await t.http.post('/api/users/refresh').set(bearer(user.refreshToken)).expect(200);
       expect(res.body.message).toBe('Refresh token berhasil');
       expect(await meStatus(res.body.access_token)).toBe(200);
     });
@@ -74,7 +74,7 @@ describe('sessions: refresh, logout, forgot and reset', () => {
       expect((await t.http.post('/api/users/refresh').send({}).expect(401)).body).toEqual(TOKEN_INVALID);
       expect((await refresh('not-a-real-refresh-token').expect(401)).body).toEqual(TOKEN_INVALID);
       expect((await refresh(user.accessToken).expect(401)).body).toEqual(TOKEN_INVALID);
-      await t.http.post('/api/users/refresh').set('Authorization', `Bearer ${user.accessToken}`).expect(401);
+      await t.http.post('/api/users/refresh').set(bearer(user)).expect(401);
       // Nothing of that touched the session.
       await refresh(user.refreshToken).expect(200);
     });
@@ -82,34 +82,34 @@ describe('sessions: refresh, logout, forgot and reset', () => {
     it('refuses a refresh token used as an access token', async () => {
       const user = await registerActiveUser(t);
       expect(await meStatus(user.refreshToken)).toBe(401);
-      await t.http.post('/api/users/logout').set('Authorization', `Bearer ${user.refreshToken}`).expect(401);
+      await t.http.post('/api/users/logout').set(bearer(user.refreshToken)).expect(401);
     });
 
-    it('still gives a late request with the just-rotated token a working pair (grace window)', async () => {
+    it('gives a late request with the just-rotated token the same successor and a fresh access token (grace window)', async () => {
       const user = await registerActiveUser(t);
       const first = await refresh(user.refreshToken).expect(200);
-      await rotatedAgo(user.refreshToken, 9);
+      await ageRotation(t, user.refreshToken, 9);
       const late = await refresh(user.refreshToken).expect(200);
-      expect(late.body.refresh_token).not.toBe(first.body.refresh_token);
+      // The session never forks: one successor, so one live refresh token.
+      expect(late.body.refresh_token).toBe(first.body.refresh_token);
       expect(await meStatus(late.body.access_token)).toBe(200);
       await refresh(late.body.refresh_token).expect(200);
-      await refresh(first.body.refresh_token).expect(200);
     });
 
-    it('answers two simultaneous refreshes with one token (two tabs) both with 200', async () => {
+    it('answers two simultaneous refreshes with one token (two tabs) both with 200 and one successor', async () => {
       const user = await registerActiveUser(t);
       const [a, b] = await Promise.all([refresh(user.refreshToken), refresh(user.refreshToken)]);
       expect([a.status, b.status]).toEqual([200, 200]);
-      expect(a.body.refresh_token).not.toBe(b.body.refresh_token);
+      expect(a.body.refresh_token).toBe(b.body.refresh_token);
       expect(await meStatus(a.body.access_token)).toBe(200);
       expect(await meStatus(b.body.access_token)).toBe(200);
     });
 
     it('treats reuse after the grace window as theft: the whole session ends, other sessions do not', async () => {
       const user = await registerActiveUser(t);
-      const other = await login(user.email);
+      const other = await login(t, user.email);
       const child = await refresh(user.refreshToken).expect(200);
-      await rotatedAgo(user.refreshToken, 11);
+      await ageRotation(t, user.refreshToken, 11);
 
       expect((await refresh(user.refreshToken).expect(401)).body).toEqual(TOKEN_INVALID);
       // The thief's (or the victim's) newer token and every access token of that login are dead.
@@ -125,7 +125,7 @@ describe('sessions: refresh, logout, forgot and reset', () => {
 
     it('refuses the refresh token of an expired session', async () => {
       const user = await registerActiveUser(t);
-      await db.query(`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1`, [claims(user.accessToken).sid]);
+      await expireSession(t, claims(user.accessToken).sid);
       await refresh(user.refreshToken).expect(401);
       expect(await meStatus(user.accessToken)).toBe(401);
     });
@@ -134,13 +134,13 @@ describe('sessions: refresh, logout, forgot and reset', () => {
   describe('POST /api/users/logout', () => {
     it('ends this session: its refresh and access tokens are refused, a second logout is 401', async () => {
       const user = await registerActiveUser(t);
-      const other = await login(user.email);
-      const res = await t.http.post('/api/users/logout').set('Authorization', `Bearer ${user.accessToken}`).expect(200);
+      const other = await login(t, user.email);
+      const res = await t.http.post('/api/users/logout').set(bearer(user)).expect(200);
       expect(res.body).toEqual({ error: null, message: 'Logout berhasil', data: null });
 
       expect(await meStatus(user.accessToken)).toBe(401);
       expect((await refresh(user.refreshToken).expect(401)).body).toEqual(TOKEN_INVALID);
-      const again = await t.http.post('/api/users/logout').set('Authorization', `Bearer ${user.accessToken}`).expect(401);
+      const again = await t.http.post('/api/users/logout').set(bearer(user)).expect(401);
       expect(again.body).toEqual({ error: ['Token tidak valid'], message: 'Proses gagal', data: null });
 
       expect(await meStatus(other.accessToken)).toBe(200);
@@ -149,9 +149,9 @@ describe('sessions: refresh, logout, forgot and reset', () => {
 
     it('ends every session of the user with { "all": true }', async () => {
       const user = await registerActiveUser(t);
-      const second = await login(user.email);
+      const second = await login(t, user.email);
       const stranger = await registerActiveUser(t);
-      await t.http.post('/api/users/logout').set('Authorization', `Bearer ${second.accessToken}`).send({ all: true }).expect(200);
+      await t.http.post('/api/users/logout').set(bearer(second)).send({ all: true }).expect(200);
 
       for (const session of [user, second]) {
         expect(await meStatus(session.accessToken)).toBe(401);
@@ -163,11 +163,7 @@ describe('sessions: refresh, logout, forgot and reset', () => {
     it('needs an access token, and "all" must be a boolean', async () => {
       await t.http.post('/api/users/logout').expect(401);
       const user = await registerActiveUser(t);
-      const bad = await t.http
-        .post('/api/users/logout')
-        .set('Authorization', `Bearer ${user.accessToken}`)
-        .send({ all: 'yes' })
-        .expect(400);
+      const bad = await t.http.post('/api/users/logout').set(bearer(user)).send({ all: 'yes' }).expect(400);
       expect(bad.body.error).toEqual(['All harus bernilai true atau false']);
       expect(await meStatus(user.accessToken)).toBe(200);
     });
@@ -182,13 +178,15 @@ describe('sessions: refresh, logout, forgot and reset', () => {
       expect(unknown.body).toEqual(known.body);
       expect(known.body).toEqual({ error: null, message: 'Jika email terdaftar, link reset password telah dikirim', data: null });
       await t.mailSettled();
-      expect(t.smtp.mailsTo(user.email).filter((m) => m.subject === 'Reset password akun Alat Berat')).toHaveLength(1);
+      const resets = t.smtp.mailsTo(user.email, { kind: 'password_reset' });
+      expect(resets).toHaveLength(1);
+      expect(resets[0].subject).toBe('Reset password akun Alat Berat');
       expect(t.smtp.mailsTo(unknownEmail)).toHaveLength(0);
     });
 
     it('builds the reset link from APP_URL, whatever Host or X-Forwarded-Host the request sends', async () => {
       const user = await registerActiveUser(t);
-      const since = t.smtp.mails.length;
+      const after = t.smtp.mark();
       await t.http
         .post('/api/users/password/forgot')
         .set('Host', 'evil.example')
@@ -196,15 +194,15 @@ describe('sessions: refresh, logout, forgot and reset', () => {
         .set('X-Forwarded-Proto', 'https')
         .send({ email: user.email })
         .expect(202);
-      const mail = await t.smtp.waitFor(user.email, (m) => m.subject.includes('Reset') && t.smtp.mails.indexOf(m) >= since);
+      const mail = await t.smtp.waitFor(user.email, { kind: 'password_reset', after });
       expect(mail.link).toMatch(/^http:\/\/localhost:3000\/api\/users\/password\/reset\?token=[\w-]{43}$/);
       expect(mail.text + mail.html).not.toContain('evil.example');
     });
 
     it('resets with the JSON route: single use, new password works, every session ends', async () => {
       const user = await registerActiveUser(t);
-      const second = await login(user.email);
-      const link = await resetLink(user.email, t.smtp.mails.length);
+      const second = await login(t, user.email);
+      const link = await resetLink(user.email, t.smtp.mark());
       const token = link.searchParams.get('token')!;
 
       const res = await t.http
@@ -217,20 +215,20 @@ describe('sessions: refresh, logout, forgot and reset', () => {
         expect(await meStatus(session.accessToken)).toBe(401);
         await refresh(session.refreshToken).expect(401);
       }
-      await t.http.post('/api/users/login').send({ email: user.email, password: PASSWORD }).expect(401);
-      await t.http.post('/api/users/login').send({ email: user.email, password: NEW_PASSWORD }).expect(200);
+      await tryLogin(t, user.email, PASSWORD).expect(401);
+      await tryLogin(t, user.email, NEW_PASSWORD).expect(200);
 
       const again = await t.http
         .post('/api/users/password/reset')
         .send({ token, password: 'yetAnother789', confirmation: 'yetAnother789' })
         .expect(400);
       expect(again.body.error).toEqual(['Token reset password tidak valid']);
-      await t.http.post('/api/users/login').send({ email: user.email, password: NEW_PASSWORD }).expect(200);
+      await tryLogin(t, user.email, NEW_PASSWORD).expect(200);
     });
 
     it('serves an HTML form at the link that posts to the reset route, form-encoded', async () => {
       const user = await registerActiveUser(t);
-      const link = await resetLink(user.email, t.smtp.mails.length);
+      const link = await resetLink(user.email, t.smtp.mark());
       const token = link.searchParams.get('token')!;
 
       const form = await t.http.get(`${link.pathname}${link.search}`).set('Accept', 'text/html').expect(200);
@@ -249,7 +247,7 @@ describe('sessions: refresh, logout, forgot and reset', () => {
         .expect(200);
       expect(done.headers['content-type']).toMatch(/^text\/html/);
       expect(done.text).toContain('Password berhasil direset');
-      await t.http.post('/api/users/login').send({ email: user.email, password: NEW_PASSWORD }).expect(200);
+      await tryLogin(t, user.email, NEW_PASSWORD).expect(200);
 
       const reused = await t.http
         .post('/api/users/password/reset')
@@ -262,7 +260,7 @@ describe('sessions: refresh, logout, forgot and reset', () => {
 
     it('shows a browser posting the form a page when the form is wrong, not JSON', async () => {
       const user = await registerActiveUser(t);
-      const token = (await resetLink(user.email, t.smtp.mails.length)).searchParams.get('token')!;
+      const token = (await resetLink(user.email, t.smtp.mark())).searchParams.get('token')!;
       const mismatch = await t.http
         .post('/api/users/password/reset')
         .type('form')
@@ -279,17 +277,17 @@ describe('sessions: refresh, logout, forgot and reset', () => {
     it('activates an account that was never activated: the reset link proves the mailbox', async () => {
       const email = uniqueEmail();
       await t.http.post('/api/users').send({ name: 'Hana', email, password: PASSWORD, confirmation: PASSWORD }).expect(201);
-      await t.http.post('/api/users/login').send({ email, password: PASSWORD }).expect(403);
-      const token = (await resetLink(email, t.smtp.mails.length)).searchParams.get('token')!;
+      await tryLogin(t, email, PASSWORD).expect(403);
+      const token = (await resetLink(email, t.smtp.mark())).searchParams.get('token')!;
       await t.http.post('/api/users/password/reset').send({ token, password: NEW_PASSWORD, confirmation: NEW_PASSWORD }).expect(200);
-      const login = await t.http.post('/api/users/login').send({ email, password: NEW_PASSWORD }).expect(200);
-      expect(login.body.data[0].is_active).toBe(true);
+      const loggedIn = await tryLogin(t, email, NEW_PASSWORD).expect(200);
+      expect(loggedIn.body.data[0].is_active).toBe(true);
     });
 
     it('binds tokens to their purpose: an activation token cannot reset, a reset token cannot activate', async () => {
       const email = uniqueEmail();
       await t.http.post('/api/users').send({ name: 'Gita', email, password: PASSWORD, confirmation: PASSWORD }).expect(201);
-      const activation = new URL((await t.smtp.waitFor(email)).link!);
+      const activation = new URL((await t.smtp.waitFor(email, { kind: 'activation' })).link!);
       const activationToken = activation.pathname.split('/').pop()!;
 
       const wrong = await t.http
@@ -298,9 +296,9 @@ describe('sessions: refresh, logout, forgot and reset', () => {
         .expect(400);
       expect(wrong.body.error).toEqual(['Token reset password tidak valid']);
       await t.http.get(activation.pathname).expect(200);
-      await t.http.post('/api/users/login').send({ email, password: PASSWORD }).expect(200);
+      await tryLogin(t, email, PASSWORD).expect(200);
 
-      const resetToken = (await resetLink(email, t.smtp.mails.length)).searchParams.get('token')!;
+      const resetToken = (await resetLink(email, t.smtp.mark())).searchParams.get('token')!;
       const asActivation = await t.http.get(`/api/users/activate/${resetToken}`).expect(400);
       expect(asActivation.body.error).toEqual(['Token aktivasi tidak valid']);
       await t.http
@@ -311,8 +309,8 @@ describe('sessions: refresh, logout, forgot and reset', () => {
 
     it('refuses an expired link and a superseded one; a failed validation does not spend the token', async () => {
       const user = await registerActiveUser(t);
-      const old = (await resetLink(user.email, t.smtp.mails.length)).searchParams.get('token')!;
-      const fresh = (await resetLink(user.email, t.smtp.mails.length)).searchParams.get('token')!;
+      const old = (await resetLink(user.email, t.smtp.mark())).searchParams.get('token')!;
+      const fresh = (await resetLink(user.email, t.smtp.mark())).searchParams.get('token')!;
       expect(fresh).not.toBe(old);
       const superseded = await t.http
         .post('/api/users/password/reset')
@@ -326,13 +324,13 @@ describe('sessions: refresh, logout, forgot and reset', () => {
         .expect(400);
       expect(mismatch.body.error).toEqual(['Konfirmasi password tidak sama dengan password']);
 
-      await db.query(`UPDATE one_time_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1`, [hashToken(fresh)]);
+      await expireLink(t, fresh);
       const expired = await t.http
         .post('/api/users/password/reset')
         .send({ token: fresh, password: NEW_PASSWORD, confirmation: NEW_PASSWORD })
         .expect(400);
       expect(expired.body.error).toEqual(['Link reset password sudah expired']);
-      await t.http.post('/api/users/login').send({ email: user.email, password: PASSWORD }).expect(200);
+      await tryLogin(t, user.email, PASSWORD).expect(200);
     });
   });
 
@@ -343,11 +341,11 @@ describe('sessions: refresh, logout, forgot and reset', () => {
       const revoked = await registerActiveUser(t);
       const recentlyRevoked = await registerActiveUser(t);
       const sid = (user: { accessToken: string }) => claims(user.accessToken).sid;
-      await db.query(`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1`, [sid(expired)]);
-      await db.query(`UPDATE sessions SET revoked_at = now() - interval '2 days' WHERE id = $1`, [sid(revoked)]);
-      await db.query(`UPDATE sessions SET revoked_at = now() - interval '1 hour' WHERE id = $1`, [sid(recentlyRevoked)]);
-      const token = (await resetLink(live.email, t.smtp.mails.length)).searchParams.get('token')!;
-      await db.query(`UPDATE one_time_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1`, [hashToken(token)]);
+      await expireSession(t, sid(expired));
+      await revokeSessionAgo(t, sid(revoked), 2 * 24 * 3600);
+      await revokeSessionAgo(t, sid(recentlyRevoked), 3600);
+      const token = (await resetLink(live.email, t.smtp.mark())).searchParams.get('token')!;
+      await expireLink(t, token);
 
       await t.app.get(TokenPurgeScheduler).run();
 
@@ -374,10 +372,10 @@ describe('sessions: PASSWORD_RESET_URL', () => {
   it('sends the reset link to the frontend page when it is set, and the token from it works', async () => {
     const user = await registerActiveUser(t);
     await t.http.post('/api/users/password/forgot').set('Host', 'evil.example').send({ email: user.email }).expect(202);
-    const mail = await t.smtp.waitFor(user.email, (m) => m.subject.includes('Reset'));
+    const mail = await t.smtp.waitFor(user.email, { kind: 'password_reset' });
     expect(mail.link).toMatch(/^https:\/\/app\.example\.com\/reset-password\?token=[\w-]{43}$/);
     const token = new URL(mail.link!).searchParams.get('token')!;
     await t.http.post('/api/users/password/reset').send({ token, password: NEW_PASSWORD, confirmation: NEW_PASSWORD }).expect(200);
-    await t.http.post('/api/users/login').send({ email: user.email, password: NEW_PASSWORD }).expect(200);
+    await tryLogin(t, user.email, NEW_PASSWORD).expect(200);
   });
 });

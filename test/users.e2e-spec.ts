@@ -1,40 +1,34 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { PASSWORD, registerActiveUser, startTestApp, uniqueEmail, type TestApp } from './support/app';
-
-const USER_FIELDS = ['created_at', 'email', 'gender', 'id', 'is_active', 'name', 'no_tlp', 'role', 'updated_at'];
-const NEW_PASSWORD = 'rahasiaBaru456';
-const ADMIN_PASSWORD = 'adminRahasia789';
-
-type Account = Awaited<ReturnType<typeof registerActiveUser>>;
-
-const bearer = (account: { accessToken: string }) => ({ Authorization: `Bearer ${account.accessToken}` });
-
-/** No password, hash or token ever leaves the service in a user body. */
-function expectNoSecrets(body: unknown): void {
-  const text = JSON.stringify(body);
-  expect(text).not.toMatch(/password|hash|\$2[aby]\$/i);
-  expect(text).not.toMatch(/access_token|refresh_token/);
-}
+import {
+  ADMIN_PASSWORD,
+  bearer,
+  createAdmin,
+  expectNoSecrets,
+  expireLinks,
+  keepOnlyAdmins,
+  login,
+  NEW_PASSWORD,
+  PASSWORD,
+  refresh,
+  registerActiveUser,
+  startTestApp,
+  tryLogin,
+  UNKNOWN_LINK_TOKEN,
+  uniqueEmail,
+  USER_FIELDS,
+  type TestAccount as Account,
+  type TestApp,
+} from './support';
 
 describe('user management: get, list, update, delete, roles', () => {
   let t: TestApp;
   let db: DataSource;
 
-  /** A customer promoted in the database (as `npm run user:admin` does), logged in again for an admin token. */
-  async function registerAdmin(overrides: Record<string, unknown> = {}): Promise<Account> {
-    const user = await registerActiveUser(t, overrides);
-    await db.query(`UPDATE users SET role = 'admin' WHERE id = $1`, [user.id]);
-    return login(user);
-  }
-
-  async function login(user: Account, password = user.password): Promise<Account> {
-    const res = await t.http.post('/api/users/login').send({ email: user.email, password }).expect(200);
-    return { ...user, password, accessToken: res.body.access_token, refreshToken: res.body.refresh_token };
-  }
-
-  async function linkFrom(to: string, subject: string): Promise<string> {
-    const mail = await t.smtp.waitFor(to, (m) => m.subject === subject);
+  /** The path of the newest email-change link sent to `to`. */
+  async function emailChangeLink(to: string): Promise<string> {
+    const mail = await t.smtp.waitFor(to, { kind: 'email_change' });
+    expect(mail.subject).toBe('Konfirmasi email baru akun Alat Berat');
     return new URL(mail.link!).pathname;
   }
 
@@ -51,7 +45,7 @@ describe('user management: get, list, update, delete, roles', () => {
     let alice: Account;
     let bob: Account;
     beforeAll(async () => {
-      [admin, alice, bob] = await Promise.all([registerAdmin(), registerActiveUser(t), registerActiveUser(t)]);
+      [admin, alice, bob] = await Promise.all([createAdmin(t), registerActiveUser(t), registerActiveUser(t)]);
     });
 
     it('gives a customer their own user, with exactly the contract’s fields and no secrets', async () => {
@@ -111,7 +105,7 @@ describe('user management: get, list, update, delete, roles', () => {
     const TAGGED = 105;
 
     beforeAll(async () => {
-      [admin, customer] = await Promise.all([registerAdmin(), registerActiveUser(t)]);
+      [admin, customer] = await Promise.all([createAdmin(t), registerActiveUser(t)]);
       // Pairs share a created_at, so the id tie-break is exercised. Old dates keep them off page 1 of the full list.
       await db.query(
         `INSERT INTO users (name, email, password_hash, is_active, created_at)
@@ -226,7 +220,7 @@ describe('user management: get, list, update, delete, roles', () => {
       ['limit=ten', ['Limit harus berupa bilangan bulat positif']],
       ['page=x&limit=y', ['Halaman harus berupa bilangan bulat positif', 'Limit harus berupa bilangan bulat positif']],
       [`search=${'a'.repeat(101)}`, ['Pencarian maksimal 100 karakter']],
-      ['sort=name', ['Field sort tidak dikenal']],
+      // An unknown parameter (sort=name, utm_source=…) is ignored, not refused: test/hostile.e2e-spec.ts.
     ])('refuses %s with 400 and a message per field', async (query, errors) => {
       const res = await t.http.get(`/api/users?${query}`).set(bearer(admin)).expect(400);
       expect(res.body).toEqual({ error: errors, message: 'Proses gagal', data: null });
@@ -241,7 +235,7 @@ describe('user management: get, list, update, delete, roles', () => {
   describe('PUT /api/users/:id', () => {
     let admin: Account;
     beforeAll(async () => {
-      admin = await registerAdmin({ password: ADMIN_PASSWORD });
+      admin = await createAdmin(t, { password: ADMIN_PASSWORD });
     });
 
     it('changes name, no_tlp and gender at once for the user themself; null clears no_tlp and gender', async () => {
@@ -331,13 +325,13 @@ describe('user management: get, list, update, delete, roles', () => {
           .send({ password: NEW_PASSWORD, confirmation: NEW_PASSWORD, current_password: 'not-my-password' })
           .expect(400);
         expect(wrong.body.error).toEqual(['Password saat ini salah']);
-        await t.http.post('/api/users/login').send({ email: user.email, password: PASSWORD }).expect(200);
-        await t.http.post('/api/users/login').send({ email: user.email, password: NEW_PASSWORD }).expect(401);
+        await tryLogin(t, user.email, PASSWORD).expect(200);
+        await tryLogin(t, user.email, NEW_PASSWORD).expect(401);
       });
 
       it('changes it, ends every other session, keeps the caller’s own, and mails a notice', async () => {
         const user = await registerActiveUser(t);
-        const other = await login(user);
+        const other = await login(t, user.email, user.password);
         const res = await t.http
           .put(`/api/users/${user.id}`)
           .set(bearer(user))
@@ -348,14 +342,15 @@ describe('user management: get, list, update, delete, roles', () => {
 
         const ended = await t.http.get('/api/users/me').set(bearer(other)).expect(401);
         expect(ended.body.error).toEqual(['Token tidak valid']);
-        await t.http.post('/api/users/refresh').send({ refresh_token: other.refreshToken }).expect(401);
+        await refresh(t, other.refreshToken).expect(401);
         await t.http.get('/api/users/me').set(bearer(user)).expect(200);
-        await t.http.post('/api/users/refresh').send({ refresh_token: user.refreshToken }).expect(200);
+        await refresh(t, user.refreshToken).expect(200);
 
-        const notice = await t.smtp.waitFor(user.email, (m) => m.subject === 'Password akun Alat Berat anda telah diubah');
+        const notice = await t.smtp.waitFor(user.email, { kind: 'password_changed' });
+        expect(notice.subject).toBe('Password akun Alat Berat anda telah diubah');
         expect(notice.text).toContain('sesi login lain telah diakhiri');
-        await t.http.post('/api/users/login').send({ email: user.email, password: PASSWORD }).expect(401);
-        await t.http.post('/api/users/login').send({ email: user.email, password: NEW_PASSWORD }).expect(200);
+        await tryLogin(t, user.email, PASSWORD).expect(401);
+        await tryLogin(t, user.email, NEW_PASSWORD).expect(200);
       });
 
       it('lets an admin reset someone else’s password with the admin’s own current_password; all the user’s sessions end', async () => {
@@ -377,8 +372,9 @@ describe('user management: get, list, update, delete, roles', () => {
           .expect(200);
         await t.http.get('/api/users/me').set(bearer(user)).expect(401);
         await t.http.get('/api/users/me').set(bearer(admin)).expect(200);
-        await t.smtp.waitFor(user.email, (m) => m.subject === 'Password akun Alat Berat anda telah diubah');
-        await t.http.post('/api/users/login').send({ email: user.email, password: NEW_PASSWORD }).expect(200);
+        const notice = await t.smtp.waitFor(user.email, { kind: 'password_changed' });
+        expect(notice.subject).toBe('Password akun Alat Berat anda telah diubah');
+        await tryLogin(t, user.email, NEW_PASSWORD).expect(200);
       });
     });
 
@@ -397,22 +393,24 @@ describe('user management: get, list, update, delete, roles', () => {
         expect(res.body.message).toBe('Update user berhasil');
         expect(res.body.data[0].email).toBe(user.email);
 
-        const notice = await t.smtp.waitFor(user.email, (m) => m.subject === 'Permintaan perubahan email akun Alat Berat');
+        const notice = await t.smtp.waitFor(user.email, { kind: 'email_change_notice' });
+        expect(notice.subject).toBe('Permintaan perubahan email akun Alat Berat');
         expect(notice.text).toContain(newEmail);
         expect(notice.link).toBeUndefined();
-        const confirm = await t.smtp.waitFor(newEmail, (m) => m.subject === 'Konfirmasi email baru akun Alat Berat');
+        const confirm = await t.smtp.waitFor(newEmail, { kind: 'email_change' });
+        expect(confirm.subject).toBe('Konfirmasi email baru akun Alat Berat');
         expect(confirm.link).toMatch(/^http:\/\/localhost:3000\/api\/users\/email\/confirm\/[\w-]{43}$/);
 
         // Nothing has changed yet.
-        await t.http.post('/api/users/login').send({ email: newEmail, password: PASSWORD }).expect(401);
+        await tryLogin(t, newEmail, PASSWORD).expect(401);
         expect((await t.http.get('/api/users/me').set(bearer(user)).expect(200)).body.data[0].email).toBe(user.email);
 
         const path = new URL(confirm.link!).pathname;
         const done = await t.http.get(path).expect(200);
         expect(done.body).toEqual({ error: null, message: 'Email berhasil diubah', data: null });
         expect((await t.http.get('/api/users/me').set(bearer(user)).expect(200)).body.data[0].email).toBe(newEmail);
-        await t.http.post('/api/users/login').send({ email: newEmail, password: PASSWORD }).expect(200);
-        await t.http.post('/api/users/login').send({ email: user.email, password: PASSWORD }).expect(401);
+        await tryLogin(t, newEmail, PASSWORD).expect(200);
+        await tryLogin(t, user.email, PASSWORD).expect(401);
 
         // A second click (mail scanners open links first) still reports success; the address is free again.
         await t.http.get(path).expect(200);
@@ -446,7 +444,7 @@ describe('user management: get, list, update, delete, roles', () => {
         const user = await registerActiveUser(t);
         const newEmail = uniqueEmail('contested');
         await t.http.put(`/api/users/${user.id}`).set(bearer(user)).send({ email: newEmail, current_password: PASSWORD }).expect(200);
-        const path = await linkFrom(newEmail, 'Konfirmasi email baru akun Alat Berat');
+        const path = await emailChangeLink(newEmail);
         await t.http.post('/api/users').send({ name: 'Quick', email: newEmail, password: PASSWORD, confirmation: PASSWORD }).expect(201);
 
         const res = await t.http.get(path).expect(409);
@@ -461,24 +459,21 @@ describe('user management: get, list, update, delete, roles', () => {
         const user = await registerActiveUser(t);
         const [first, second] = [uniqueEmail('first'), uniqueEmail('second')];
         await t.http.put(`/api/users/${user.id}`).set(bearer(user)).send({ email: first, current_password: PASSWORD }).expect(200);
-        const firstPath = await linkFrom(first, 'Konfirmasi email baru akun Alat Berat');
+        const firstPath = await emailChangeLink(first);
         await t.http.put(`/api/users/${user.id}`).set(bearer(user)).send({ email: second, current_password: PASSWORD }).expect(200);
-        const secondPath = await linkFrom(second, 'Konfirmasi email baru akun Alat Berat');
+        const secondPath = await emailChangeLink(second);
 
         const stale = await t.http.get(firstPath).expect(400);
         expect(stale.body).toEqual({ error: ['Token perubahan email tidak valid'], message: 'Proses gagal', data: null });
 
-        await db.query(
-          `UPDATE one_time_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1 AND purpose = 'email_change'`,
-          [user.id],
-        );
+        await expireLinks(t, user.id, 'email_change');
         const expired = await t.http.get(secondPath).expect(400);
         expect(expired.body.error).toEqual(['Link perubahan email sudah expired']);
 
-        await t.http.get('/api/users/email/confirm/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG').expect(400);
+        await t.http.get(`/api/users/email/confirm/${UNKNOWN_LINK_TOKEN}`).expect(400);
         const fresh = uniqueEmail('fresh');
         await t.http.post('/api/users').send({ name: 'Act', email: fresh, password: PASSWORD, confirmation: PASSWORD }).expect(201);
-        const activation = new URL((await t.smtp.waitFor(fresh)).link!).pathname.split('/').pop();
+        const activation = new URL((await t.smtp.waitFor(fresh, { kind: 'activation' })).link!).pathname.split('/').pop();
         await t.http.get(`/api/users/email/confirm/${activation}`).expect(400);
         expect((await t.http.get('/api/users/me').set(bearer(user)).expect(200)).body.data[0].email).toBe(user.email);
       });
@@ -500,7 +495,7 @@ describe('user management: get, list, update, delete, roles', () => {
         const res = await t.http.put(`/api/users/${user.id}`).set(bearer(admin)).send({ role: 'admin' }).expect(200);
         expect(res.body.data[0]).toMatchObject({ id: user.id, role: 'admin' });
         await t.http.get('/api/users').set(bearer(user)).expect(401);
-        const promoted = await login(user);
+        const promoted = await login(t, user.email, user.password);
         await t.http.get('/api/users').set(bearer(promoted)).expect(200);
 
         const back = await t.http.put(`/api/users/${user.id}`).set(bearer(admin)).send({ role: 'customer' }).expect(200);
@@ -508,24 +503,20 @@ describe('user management: get, list, update, delete, roles', () => {
         await t.http.get('/api/users').set(bearer(promoted)).expect(401);
         await t.http
           .get('/api/users')
-          .set(bearer(await login(user)))
+          .set(bearer(await login(t, user.email, user.password)))
           .expect(403);
       });
 
       describe('with exactly one admin left', () => {
-        let demoted: string[] = [];
+        let restoreAdmins: () => Promise<void> = async () => undefined;
         let last: Account;
         beforeAll(async () => {
-          last = await registerAdmin();
+          last = await createAdmin(t);
           // Every other admin of this run becomes a customer for these tests and is restored after.
-          const rows: { id: string }[] = await db.query(
-            `UPDATE users SET role = 'customer' WHERE role = 'admin' AND id <> $1 RETURNING id`,
-            [last.id],
-          );
-          demoted = rows.map((row) => row.id);
+          restoreAdmins = await keepOnlyAdmins(t, [last.id]);
         });
         afterAll(async () => {
-          await db.query(`UPDATE users SET role = 'admin' WHERE id = ANY($1::uuid[])`, [demoted]);
+          await restoreAdmins();
         });
 
         it('refuses to demote or delete the last admin with 409', async () => {
@@ -542,7 +533,7 @@ describe('user management: get, list, update, delete, roles', () => {
           for (let round = 0; round < 3; round++) {
             const partner = await registerActiveUser(t);
             await t.http.put(`/api/users/${partner.id}`).set(bearer(last)).send({ role: 'admin' }).expect(200);
-            const partnerAdmin = await login(partner);
+            const partnerAdmin = await login(t, partner.email, partner.password);
             const statuses = (
               await Promise.all([
                 t.http.put(`/api/users/${partner.id}`).set(bearer(last)).send({ role: 'customer' }),
@@ -557,8 +548,8 @@ describe('user management: get, list, update, delete, roles', () => {
             expect(count).toBe(1);
             // Whoever is still admin carries on as `last`.
             const [survivor] = await db.query(`SELECT id FROM users WHERE role = 'admin'`);
-            if (survivor.id === partner.id) last = await login(partner);
-            else last = await login(last);
+            if (survivor.id === partner.id) last = await login(t, partner.email, partner.password);
+            else last = await login(t, last.email, last.password);
           }
         });
       });
@@ -568,7 +559,7 @@ describe('user management: get, list, update, delete, roles', () => {
   describe('DELETE /api/users/:id', () => {
     let admin: Account;
     beforeAll(async () => {
-      admin = await registerAdmin();
+      admin = await createAdmin(t);
     });
 
     it('refuses a customer another user (403, also for an unknown id); an admin gets 404 for an unknown id', async () => {
@@ -584,7 +575,7 @@ describe('user management: get, list, update, delete, roles', () => {
 
     it('deletes oneself: answers with the user, ends every session at once, and the email can register again', async () => {
       const user = await registerActiveUser(t);
-      const second = await login(user);
+      const second = await login(t, user.email, user.password);
       const res = await t.http.delete(`/api/users/${user.id}`).set(bearer(user)).expect(200);
       expect(res.body).toMatchObject({ error: null, message: 'Delete user berhasil' });
       expect(Object.keys(res.body.data[0]).sort()).toEqual(USER_FIELDS);
@@ -594,22 +585,25 @@ describe('user management: get, list, update, delete, roles', () => {
       for (const session of [user, second]) {
         const refused = await t.http.get('/api/users/me').set(bearer(session)).expect(401);
         expect(refused.body.error).toEqual(['Token tidak valid']);
-        await t.http.post('/api/users/refresh').send({ refresh_token: session.refreshToken }).expect(401);
+        await refresh(t, session.refreshToken).expect(401);
       }
       const [{ count }] = await db.query(`SELECT count(*)::int AS count FROM sessions WHERE user_id = $1`, [user.id]);
       expect(count).toBe(0);
       await t.http.get(`/api/users/${user.id}`).set(bearer(admin)).expect(404);
-      await t.http.post('/api/users/login').send({ email: user.email, password: PASSWORD }).expect(401);
+      await tryLogin(t, user.email, PASSWORD).expect(401);
 
       const oldLinks = new Set(t.smtp.mailsTo(user.email).map((m) => m.link));
+      const after = t.smtp.mark();
       const again = await t.http
         .post('/api/users')
         .send({ name: 'Again', email: user.email, password: PASSWORD, confirmation: PASSWORD })
         .expect(201);
       expect(again.body.data[0].id).not.toBe(user.id);
-      const activation = await t.smtp.waitFor(user.email, (m) => m.subject === 'Aktivasi akun Alat Berat anda' && !oldLinks.has(m.link));
+      const activation = await t.smtp.waitFor(user.email, { kind: 'activation', after });
+      expect(activation.subject).toBe('Aktivasi akun Alat Berat anda');
+      expect(oldLinks.has(activation.link)).toBe(false);
       await t.http.get(new URL(activation.link!).pathname).expect(200);
-      await t.http.post('/api/users/login').send({ email: user.email, password: PASSWORD }).expect(200);
+      await tryLogin(t, user.email, PASSWORD).expect(200);
     });
 
     it('lets an admin delete a customer, whose tokens stop working; the admin’s own session is untouched', async () => {
@@ -622,7 +616,7 @@ describe('user management: get, list, update, delete, roles', () => {
     });
 
     it('lets an admin delete another admin while one remains', async () => {
-      const other = await registerAdmin();
+      const other = await createAdmin(t);
       await t.http.delete(`/api/users/${other.id}`).set(bearer(admin)).expect(200);
       await t.http.get('/api/users').set(bearer(other)).expect(401);
       await t.http.get('/api/users').set(bearer(admin)).expect(200);

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MailModule } from '../mail/mail.module';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { UsersModule } from '../users/users.module';
 import { AccountController } from './account.controller';
@@ -10,7 +11,8 @@ import { AccountService } from './account.service';
  * tokens and mail, which `users` may not import.
  */
 @Module({
-  imports: [UsersModule, TokensModule, MailModule],
+  // RateLimitModule: wrong current passwords count on the failed-login counter (LoginFailures).
+  imports: [UsersModule, TokensModule, MailModule, RateLimitModule],
   controllers: [AccountController],
   providers: [AccountService],
 })

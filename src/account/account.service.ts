@@ -13,6 +13,7 @@ import type { Gender, Role, User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { emailChangeLink } from '../auth/links';
 import { CurrentPasswordError } from '../users/users.errors';
+import { LoginFailures } from '../rate-limit/login-failures';
 
 /** A partial update; `undefined` leaves a field as it is, `null` clears no_tlp / gender. */
 export interface AccountChanges {
@@ -38,6 +39,7 @@ export class AccountService {
     private readonly tokens: TokensService,
     private readonly mail: MailService,
     private readonly hasher: PasswordHasher,
+    private readonly loginFailures: LoginFailures,
   ) {}
 
   /**
@@ -66,8 +68,9 @@ export class AccountService {
       const user = await this.users.update(id, profile, db);
       if (passwordHash !== undefined) {
         await this.users.setPasswordHash(id, passwordHash, db);
-        // The caller keeps the session they are using when they changed their own password.
-        await this.tokens.revokeUserSessions(id, 'password_change', caller.id === id ? caller.sessionId : undefined, db);
+        // The caller keeps the session they are using when they changed their own password; pending
+        // email-change and reset links are cancelled (before this request's own email link is issued below).
+        await this.tokens.credentialsChanged(id, 'password_change', caller.id === id ? caller.sessionId : undefined, db);
       }
       if (roleChanges) {
         // Access tokens carry the role: ending the sessions means no live token keeps the old one.
@@ -96,10 +99,17 @@ export class AccountService {
     });
   }
 
-  /** Missing or wrong is a 400. */
+  /**
+   * Missing or wrong is a 400. Each answer counts on the caller's failed-login counter (the one
+   * login uses, by their email), so a stolen access token is no unthrottled password oracle:
+   * past LOGIN_FAILURES_LIMIT both this and login answer 429; the right password clears it.
+   */
   private async assertCurrentPassword(userId: string, currentPassword: string | undefined): Promise<void> {
     if (!currentPassword) throw new CurrentPasswordError('current_password_required');
+    const { email } = await this.users.getById(userId);
+    await this.loginFailures.begin(email);
     if (!(await this.users.verifyPassword(userId, currentPassword))) throw new CurrentPasswordError('current_password_wrong');
+    await this.loginFailures.clear(email);
   }
 
   /**
@@ -119,6 +129,8 @@ export class AccountService {
       }
       // Taken since the request? The unique index refuses the update: 409 "Email sudah terdaftar".
       await this.users.update(userId, { email: newEmail }, db);
+      // Reset links went to the old address, which is no longer this account's.
+      await this.tokens.cancelLinks(userId, ['password_reset'], db);
       return 'email_changed' as const;
     });
   }

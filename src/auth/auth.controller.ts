@@ -2,6 +2,7 @@ import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Req, Res, 
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import {
+  AcceptsForm,
   ApiEnvelopeResponse,
   ApiErrorResponses,
   type AuthUser,
@@ -32,12 +33,11 @@ export class AuthController {
   @Post()
   @Public()
   @UseGuards(AuthRateLimitGuard)
-  @FailureMessage('register_failed')
   @ApiOperation({ summary: 'Register a customer account; an activation email is sent' })
   @ApiEnvelopeResponse({ status: 201, message: 'register_ok', type: UserResponseDto })
   @ApiErrorResponses(
+    // A failed registration says "Proses gagal", as the spec does (the default failure message).
     { 400: ['v_required', 'v_email', 'v_password_min', 'v_confirmation'], 409: ['email_taken'], 429: ['too_many_requests'] },
-    'register_failed',
   )
   async register(@Body() dto: RegisterDto, @RequestLang() lang: Lang) {
     const user = await this.auth.register(
@@ -106,7 +106,8 @@ export class AuthController {
   @ApiErrorResponses({ 401: ['token_invalid'], 429: ['too_many_requests'] }, 'refresh_failed')
   async refresh(@Body() dto: RefreshDto, @Req() request: Request) {
     const header = request.headers.authorization;
-    const presented = dto.refresh_token ?? (header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined);
+    // The scheme is case-insensitive (RFC 7235), as on every other route.
+    const presented = dto.refresh_token ?? /^bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
     const { user, tokens } = await this.auth.refresh(presented ?? '');
     return ok('refresh_ok', toUserResponse(user), { ...tokens });
   }
@@ -148,6 +149,7 @@ export class AuthController {
   @Post('password/reset')
   @Public()
   @LinkPage()
+  @AcceptsForm()
   @HttpCode(200)
   @UseGuards(AuthRateLimitGuard)
   @ApiOperation({ summary: 'Set a new password with the token from the reset link; ends every session' })

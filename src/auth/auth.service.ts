@@ -126,7 +126,8 @@ export class AuthService implements OnModuleInit {
   }
 
   async logout(userId: string, sessionId: string, all: boolean): Promise<void> {
-    if (all) await this.tokens.revokeUserSessions(userId, 'logout_all');
+    // Ending every session is a credentials change: pending email-change and reset links go too.
+    if (all) await this.dataSource.transaction((db) => this.tokens.credentialsChanged(userId, 'logout_all', undefined, db));
     else await this.tokens.revokeSession(sessionId, 'logout');
   }
 

@@ -68,7 +68,7 @@ export class PasswordResetService implements OnModuleInit {
       const { userId } = (await this.tokens.consume(token, 'password_reset', db)).token;
       await this.users.setPasswordHash(userId, passwordHash, db);
       await this.users.activate(userId, db);
-      await this.tokens.revokeUserSessions(userId, 'password_reset', undefined, db);
+      await this.tokens.credentialsChanged(userId, 'password_reset', undefined, db);
       return (await this.users.getById(userId, db)).email;
     });
     await this.loginFailures.clear(email);

@@ -6,10 +6,16 @@ import { User } from '../users/user.entity';
 import { InitialSchema1763700000000 } from './migrations/1763700000000-initial-schema';
 import { UserSearchIndexes1795295860811 } from './migrations/1795295860811-user-search-indexes';
 import { MailOutbox1796000000000 } from './migrations/1796000000000-mail-outbox';
+import { RefreshSuccessorSealed1796100000000 } from './migrations/1796100000000-refresh-successor-sealed';
 
 /** Listed explicitly: globs break under vitest and in the compiled output alike. */
 export const ENTITIES = [User, Session, RefreshToken, OneTimeToken];
-export const MIGRATIONS = [InitialSchema1763700000000, UserSearchIndexes1795295860811, MailOutbox1796000000000];
+export const MIGRATIONS = [
+  InitialSchema1763700000000,
+  UserSearchIndexes1795295860811,
+  MailOutbox1796000000000,
+  RefreshSuccessorSealed1796100000000,
+];
 
 /**
  * Every route answers within 5 s while PostgreSQL is away or hung (API.md): waiting for a pooled

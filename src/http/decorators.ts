@@ -22,6 +22,14 @@ export const FailureMessage = (key: MessageKey) => SetMetadata(FAILURE_MESSAGE, 
  */
 export const LinkPage = () => SetMetadata(LINK_PAGE, true);
 
+export const ACCEPTS_FORM = 'http:accepts-form';
+
+/**
+ * The route also takes an HTML form's `application/x-www-form-urlencoded` body (the reset form).
+ * Every other route answers a body that is not JSON with 415.
+ */
+export const AcceptsForm = () => SetMetadata(ACCEPTS_FORM, true);
+
 /** What the access-token guard attaches to the request. */
 export interface AuthUser {
   id: string;

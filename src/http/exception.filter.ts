@@ -85,6 +85,10 @@ export class EnvelopeExceptionFilter implements ExceptionFilter {
     }
     const bodyError = this.bodyParserError(exception);
     if (bodyError) return bodyError;
+    // A bad %-escape in the path (`/api/users/%E0%A4%A`): the router could not decode a parameter.
+    if (exception instanceof URIError || (exception instanceof HttpException && exception.cause instanceof URIError)) {
+      return { status: HttpStatus.BAD_REQUEST, reasons: [{ key: 'malformed_path' }] };
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const reason = REASON_BY_STATUS[status];
@@ -93,6 +97,8 @@ export class EnvelopeExceptionFilter implements ExceptionFilter {
     }
     const constraintError = this.constraintError(exception);
     if (constraintError) return constraintError;
+    const valueError = this.valueError(exception);
+    if (valueError) return valueError;
     if (this.isDatabaseDown(exception)) {
       this.logger.error(`database unavailable [request ${requestContext(request).requestId}]: ${String(exception)}`);
       return { status: HttpStatus.SERVICE_UNAVAILABLE, reasons: [{ key: 'database_unavailable' }] };
@@ -116,6 +122,8 @@ export class EnvelopeExceptionFilter implements ExceptionFilter {
     switch (error?.type) {
       case 'entity.parse.failed':
         return { status: HttpStatus.BAD_REQUEST, reasons: [{ key: 'malformed_json' }] };
+      case 'entity.too.deep':
+        return { status: HttpStatus.BAD_REQUEST, reasons: [{ key: 'json_too_deep' }] };
       case 'entity.too.large':
         return { status: HttpStatus.PAYLOAD_TOO_LARGE, reasons: [{ key: 'payload_too_large' }] };
       case 'encoding.unsupported':
@@ -141,6 +149,20 @@ export class EnvelopeExceptionFilter implements ExceptionFilter {
       status: HttpStatus.CONFLICT,
       reasons: [constraint.includes('email') ? { key: 'email_taken' } : { key: 'v_invalid', params: { field: 'request' } }],
     };
+  }
+
+  /**
+   * A backstop: the field decorators count as the columns do, so these should never reach here,
+   * but a value the database refuses as data (22001 too long, 22P05 / 22021 characters it cannot
+   * store) is the client's input: a 400, never a 500.
+   */
+  private valueError(exception: unknown): Rendered | undefined {
+    const error = exception as { driverError?: { code?: string }; code?: string } | null;
+    const code = error?.driverError?.code ?? error?.code;
+    if (code === '22001') return { status: HttpStatus.BAD_REQUEST, reasons: [{ key: 'value_too_long' }] };
+    if (code === '22P05' || code === '22021')
+      return { status: HttpStatus.BAD_REQUEST, reasons: [{ key: 'v_invalid', params: { field: 'request' } }] };
+    return undefined;
   }
 
   /** ioredis gives up on a command while Redis (REDIS_URL, the rate-limit counters) is away. */

@@ -11,3 +11,4 @@ export * from './setup';
 export * from './link-outcome';
 export * from './logging';
 export * from './drain';
+export * from './body-limits';

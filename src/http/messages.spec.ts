@@ -1,4 +1,6 @@
-import { languageOf, translate } from './messages';
+import { IsIn, MaxLength, validate } from 'class-validator';
+import { languageOf, MESSAGE_KEYS, MESSAGE_PLACEHOLDERS, translate } from './messages';
+import { toReason } from './validation';
 
 describe('languageOf', () => {
   it.each([
@@ -27,5 +29,31 @@ describe('translate', () => {
     expect(translate('process_failed', 'id')).toBe('Proses gagal');
     expect(translate('register_ok', 'id')).toBe('Register akun berhasil');
     expect(translate('invalid_credentials', 'id')).toBe('Email atau password salah');
+  });
+});
+
+describe('the catalogue', () => {
+  it('uses only the placeholders the code fills, and every message renders with none left', () => {
+    const params = { field: 'email', name: 'role', max: 100, values: 'a, b' };
+    for (const key of MESSAGE_KEYS) {
+      for (const lang of ['id', 'en'] as const) {
+        const raw = translate(key, lang);
+        for (const [, name] of raw.matchAll(/\{(\w+)\}/g)) expect(MESSAGE_PLACEHOLDERS, `${key} ${lang}`).toContain(name);
+        expect(translate({ key, params }, lang), `${key} ${lang}`).not.toMatch(/[{}]/);
+      }
+    }
+  });
+
+  it('fills {max} and {values} even from a validator that gave no parameters (class-validator’s own text)', async () => {
+    class Probe {
+      @MaxLength(5)
+      short = 'too long for five';
+
+      @IsIn(['x', 'y'])
+      pick = 'z';
+    }
+    const errors = await validate(Object.assign(new Probe()));
+    const rendered = errors.map((error) => translate(toReason(error, error.property)!, 'en'));
+    expect(rendered).toEqual(['Short must be at most 5 characters', 'Pick must be one of: x, y']);
   });
 });

@@ -24,7 +24,6 @@ const MESSAGES = {
 
   // summaries of a failed operation
   process_failed: ['Proses gagal', 'Process failed'],
-  register_failed: ['Register gagal', 'Registration failed'],
   login_failed: ['Login gagal', 'Login failed'],
   refresh_failed: ['Refresh token gagal', 'Token refresh failed'],
   activation_failed: ['Aktivasi gagal', 'Activation failed'],
@@ -49,6 +48,12 @@ const MESSAGES = {
   route_not_found: ['Route tidak ditemukan', 'Route not found'],
   method_not_allowed: ['Method tidak diizinkan', 'Method not allowed'],
   malformed_json: ['Body bukan JSON yang valid', 'Request body is not valid JSON'],
+  json_too_deep: ['Body JSON terlalu bertingkat (maksimal 32 tingkat)', 'Request body is nested too deeply (max 32 levels)'],
+  malformed_path: ['Alamat (URL) permintaan tidak valid', 'The request URL (path) is not valid'],
+  headers_too_large: ['Header permintaan terlalu besar', 'Request headers are too large'],
+  bad_request: ['Permintaan tidak valid', 'Bad request'],
+  request_timeout: ['Permintaan terlalu lama', 'Request timed out'],
+  value_too_long: ['Salah satu nilai terlalu panjang', 'A value is too long'],
   payload_too_large: ['Body terlalu besar (maksimal 100 kB)', 'Request body is too large (max 100 kB)'],
   unsupported_media_type: ['Content-Type harus application/json', 'Content-Type must be application/json'],
   too_many_requests: ['Terlalu banyak permintaan, coba lagi nanti', 'Too many requests, try again later'],
@@ -93,6 +98,12 @@ const MESSAGES = {
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type MessageKey = keyof typeof MESSAGES;
+
+/** Every key of the catalogue (its unit test renders each one). */
+export const MESSAGE_KEYS = Object.keys(MESSAGES) as MessageKey[];
+
+/** The only placeholders a message may use: the ones the code fills (validation.ts toReason). */
+export const MESSAGE_PLACEHOLDERS = ['field', 'name', 'max', 'values'] as const;
 
 /** A message to be rendered later, in the language of the request that receives it. */
 export interface MessageRef {

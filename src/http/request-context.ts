@@ -2,7 +2,8 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { FAILURE_MESSAGE, LINK_PAGE } from './decorators';
+import { assertJsonBody } from './body-limits';
+import { ACCEPTS_FORM, FAILURE_MESSAGE, LINK_PAGE } from './decorators';
 import type { MessageKey } from './messages';
 
 export interface RequestContext {
@@ -43,9 +44,12 @@ export class RouteContextGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const targets = [context.getHandler(), context.getClass()];
-    const routeContext = requestContext(context.switchToHttp().getRequest<Request>());
+    const request = context.switchToHttp().getRequest<Request>();
+    const routeContext = requestContext(request);
     routeContext.failureMessage = this.reflector.getAllAndOverride<MessageKey | undefined>(FAILURE_MESSAGE, targets);
     routeContext.linkPage = this.reflector.getAllAndOverride<boolean | undefined>(LINK_PAGE, targets) === true;
+    // Before authentication and validation: a body that is not JSON is a 415, whatever else is wrong.
+    assertJsonBody(request, this.reflector.getAllAndOverride<boolean | undefined>(ACCEPTS_FORM, targets) === true);
     return true;
   }
 }

@@ -1,7 +1,8 @@
 import { INestApplication } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestExpressApplication, NestExpressBodyParserOptionsFor } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
+import { answerClientErrorsInEnvelope, rejectDeepJson } from './body-limits';
 import { EnvelopeInterceptor } from './envelope';
 import { EnvelopeExceptionFilter } from './exception.filter';
 import { RouteContextGuard, requestIdMiddleware } from './request-context';
@@ -29,7 +30,11 @@ export function configureHttp(app: INestApplication, options: HttpSetupOptions):
     else if (req.url === versioned.slice(0, -1)) req.url = `/${options.prefix}`;
     next();
   });
-  express.useBodyParser('json', { limit: options.bodyLimit ?? '100kb' });
+  // Depth and size are limited before any parsing work (body-limits.ts); Node's parser errors get the envelope too.
+  // `verify` is left out of Nest's type (it is Nest's own hook when rawBody is on, which it is not here).
+  const jsonOptions = { limit: options.bodyLimit ?? '100kb', verify: rejectDeepJson() };
+  express.useBodyParser('json', jsonOptions as NestExpressBodyParserOptionsFor<'json'>);
+  answerClientErrorsInEnvelope(app.getHttpServer());
   express.useBodyParser('urlencoded', { limit: options.bodyLimit ?? '100kb', extended: false });
   app.setGlobalPrefix(options.prefix, { exclude: options.excludeFromPrefix ?? [] });
   app.useGlobalPipes(createValidationPipe());

@@ -1,5 +1,5 @@
-import { ParseUUIDPipe, ValidationError, ValidationPipe } from '@nestjs/common';
-import { ValidateBy, ValidationArguments, ValidationOptions } from 'class-validator';
+import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import { isUUID, ValidateBy, ValidationArguments, ValidationOptions } from 'class-validator';
 import { ValidationFailedError } from './app-error';
 import type { MessageKey, MessageRef } from './messages';
 
@@ -28,7 +28,8 @@ const CONSTRAINT_MESSAGES: Record<string, MessageKey> = {
 /** Order in which constraints are reported: "required" beats "not a string" beats the rest. */
 const PRIORITY = ['whitelistValidation', 'isDefined', 'isNotEmpty', 'isString'];
 
-function toReason(error: ValidationError, path: string): MessageRef | undefined {
+/** The message for one failing field: its first constraint, with every placeholder filled. */
+export function toReason(error: ValidationError, path: string): MessageRef | undefined {
   const constraints = Object.keys(error.constraints ?? {});
   if (constraints.length === 0) return undefined;
   constraints.sort((a, b) => rank(a) - rank(b));
@@ -36,11 +37,15 @@ function toReason(error: ValidationError, path: string): MessageRef | undefined 
   const key = CONSTRAINT_MESSAGES[name] ?? 'v_invalid';
   // An unknown field is named as sent, not by a label.
   const params: Record<string, string | number> = name === 'whitelistValidation' ? { name: path } : { field: path };
+  const text = error.constraints![name];
   // Validators that need a parameter in their message put it in the message text as JSON.
   try {
-    Object.assign(params, JSON.parse(error.constraints![name]));
+    Object.assign(params, JSON.parse(text));
   } catch {
-    /* the default class-validator text: no parameters */
+    // class-validator's own text ("… shorter than or equal to 200 characters", "… one of the
+    // following values: a, b"): the parameter is taken from it, so no `{max}` is ever left unfilled.
+    if (key === 'v_max_length') params.max = /(\d+)/.exec(text)?.[1] ?? '?';
+    if (key === 'v_one_of') params.values = /values: (.*)$/.exec(text)?.[1] ?? '';
   }
   return { key, params };
 }
@@ -58,11 +63,10 @@ function flatten(errors: ValidationError[], prefix = ''): MessageRef[] {
   });
 }
 
-/** The one global pipe: unknown fields are refused, values transformed, messages per field. */
-export function createValidationPipe(): ValidationPipe {
+function validationPipe(forbidUnknown: boolean): ValidationPipe {
   return new ValidationPipe({
     whitelist: true,
-    forbidNonWhitelisted: true,
+    forbidNonWhitelisted: forbidUnknown,
     forbidUnknownValues: true,
     transform: true,
     stopAtFirstError: false,
@@ -72,6 +76,47 @@ export function createValidationPipe(): ValidationPipe {
       return new ValidationFailedError(reasons.length ? reasons : [{ key: 'v_body_object' }]);
     },
   });
+}
+
+/**
+ * The one global pipe: values transformed, messages per field. Unknown body fields are refused
+ * (a customer cannot slip `role` in); unknown query parameters are dropped, not refused: mail
+ * programs and trackers append `utm_*` and the like to links. Known parameters are validated.
+ */
+@Injectable()
+export class ContractValidationPipe implements PipeTransform {
+  private readonly strict = validationPipe(true);
+  private readonly lenient = validationPipe(false);
+
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    return (metadata.type === 'query' ? this.lenient : this.strict).transform(value, metadata);
+  }
+}
+
+export function createValidationPipe(): ContractValidationPipe {
+  return new ContractValidationPipe();
+}
+
+/**
+ * A text no longer than `max` Unicode code points, counted after NFC as PostgreSQL counts a
+ * varchar(n): the validator, the column and the documentation (Swagger's maxLength) agree.
+ * (class-validator's MaxLength counts UTF-16 units: an emoji counts twice.)
+ */
+export function MaxChars(max: number, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'maxLength',
+      constraints: [max],
+      validator: { validate: (value: unknown) => typeof value !== 'string' || codePoints(value.normalize('NFC')) <= max },
+    },
+    { message: maxLengthMessage(max), ...options },
+  );
+}
+
+export function codePoints(value: string): number {
+  let count = 0;
+  for (const _ of value) count += 1;
+  return count;
 }
 
 /** Passwords are limited by bcrypt to 72 bytes; longer is refused, never silently truncated. */
@@ -117,7 +162,21 @@ export function oneOfMessage(values: readonly string[]): string {
   return JSON.stringify({ values: values.join(', ') });
 }
 
-/** For an id in the path: malformed is a 400 naming the field (never a database error, never a 500). */
-export function uuidParam(field: string): ParseUUIDPipe {
-  return new ParseUUIDPipe({ exceptionFactory: () => new ValidationFailedError([{ key: 'v_uuid', params: { field } }]) });
+/**
+ * The one home of id normalisation. A malformed id is a 400 naming the field (never a database
+ * error, never a 500); a well-formed one comes back lower-cased, the form PostgreSQL prints and
+ * access tokens carry, so every rule that compares ids (self, admin, last admin, "keep my
+ * session") sees one spelling: `/api/users/<ID IN CAPITALS>` is the same user.
+ */
+export class UuidParamPipe implements PipeTransform<unknown, string> {
+  constructor(private readonly field: string) {}
+
+  transform(value: unknown): string {
+    if (typeof value !== 'string' || !isUUID(value)) throw new ValidationFailedError([{ key: 'v_uuid', params: { field: this.field } }]);
+    return value.toLowerCase();
+  }
+}
+
+export function uuidParam(field: string): UuidParamPipe {
+  return new UuidParamPipe(field);
 }

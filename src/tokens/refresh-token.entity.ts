@@ -22,4 +22,11 @@ export class RefreshToken {
   /** When it was exchanged for a new pair; presenting it after the grace window is theft. */
   @Column({ name: 'rotated_at', type: 'timestamptz', nullable: true })
   rotatedAt: Date | null;
+
+  /**
+   * For the grace window only: the successor token, sealed under a key derived from this token
+   * (see sealed-successor.ts), so the database alone never holds a usable token. Null otherwise.
+   */
+  @Column({ name: 'successor_sealed', type: 'bytea', nullable: true })
+  successorSealed: Buffer | null;
 }

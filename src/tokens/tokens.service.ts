@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, IsNull, LessThan } from 'typeorm';
+import { DataSource, EntityManager, In, IsNull, LessThan } from 'typeorm';
+import { InjectConfig } from '../config/config.module';
+import type { AppConfig } from '../config/config';
 import { OneTimeToken, type TokenPurpose } from './one-time-token.entity';
 import { RefreshToken } from './refresh-token.entity';
+import { openSuccessor, sealSuccessor } from './sealed-successor';
 import { hashToken, newSecretToken } from './secret-token';
 import { BadLinkTokenError } from './tokens.errors';
 import { Session } from './session.entity';
@@ -27,7 +30,10 @@ export type RefreshOutcome =
  */
 @Injectable()
 export class TokensService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
 
   private manager(manager?: EntityManager): EntityManager {
     return manager ?? this.dataSource.manager;
@@ -75,13 +81,33 @@ export class TokensService {
   }
 
   /**
-   * Exchanges a refresh token for a new one. A token already rotated within `graceSeconds` still
-   * gets a working pair (concurrent tabs); later, it counts as stolen and the session is revoked.
+   * The one "credentials changed" step (password reset, password change, logout of every
+   * session): ends the user's sessions (except `keepSessionId`) and cancels every pending
+   * email-change and password-reset link, so nothing asked for under the old credentials (an
+   * intruder's email change, say) survives the owner taking the account back.
+   */
+  async credentialsChanged(userId: string, reason: string, keepSessionId: string | undefined, manager: EntityManager): Promise<void> {
+    await this.revokeUserSessions(userId, reason, keepSessionId, manager);
+    await this.cancelLinks(userId, ['email_change', 'password_reset'], manager);
+  }
+
+  /** Pending (unused) links of these purposes stop working: deleted, so they answer like unknown ones. */
+  async cancelLinks(userId: string, purposes: TokenPurpose[], manager: EntityManager): Promise<void> {
+    await manager.getRepository(OneTimeToken).delete({ userId, purpose: In(purposes), usedAt: IsNull() });
+  }
+
+  /**
+   * Exchanges a refresh token for a new one. The row is locked, so presentations of one token
+   * queue here. The first rotates it and keeps the successor sealed under the presented token
+   * (sealed-successor.ts); a presentation of the just-rotated token within `graceSeconds` (a
+   * concurrent tab) gets that same successor back, so a session never forks and has one live
+   * refresh token. After the window, or once the successor was rotated in turn, the token is an
+   * old one: reuse, and the whole session is revoked.
    */
   async rotateRefreshToken(presented: string, graceSeconds: number): Promise<RefreshOutcome> {
     return this.dataSource.transaction(async (db) => {
       const tokens = db.getRepository(RefreshToken);
-      // Lock the row: two requests with one token serialise here instead of racing.
+      // Lock the row: presentations of one token serialise here instead of racing.
       const current = await tokens
         .createQueryBuilder('token')
         .setLock('pessimistic_write')
@@ -90,20 +116,38 @@ export class TokensService {
       if (!current) return { status: 'invalid' } as const;
       const session = await db.getRepository(Session).findOneBy({ id: current.sessionId });
       if (!session || session.revokedAt || session.expiresAt.getTime() <= Date.now()) return { status: 'invalid' } as const;
+      const rotated = { status: 'rotated', sessionId: session.id, userId: session.userId } as const;
 
       if (current.rotatedAt) {
         const age = (Date.now() - current.rotatedAt.getTime()) / 1000;
-        if (age > graceSeconds) {
-          await this.revokeSession(session.id, 'refresh_reuse', db);
-          return { status: 'reused', sessionId: session.id, userId: session.userId } as const;
-        }
-      } else {
-        await tokens.update({ id: current.id }, { rotatedAt: new Date() });
+        const successor =
+          age <= graceSeconds && current.successorSealed ? openSuccessor(presented, current.id, current.successorSealed) : undefined;
+        if (successor !== undefined) return { ...rotated, refreshToken: successor };
+        await this.revokeSession(session.id, 'refresh_reuse', db);
+        await tokens.update({ sessionId: session.id }, { successorSealed: null });
+        return { status: 'reused', sessionId: session.id, userId: session.userId } as const;
       }
+
       const { token, hash } = newSecretToken();
       await tokens.insert({ sessionId: session.id, tokenHash: hash, parentId: current.id });
-      return { status: 'rotated', sessionId: session.id, userId: session.userId, refreshToken: token } as const;
+      await tokens.update({ id: current.id }, { rotatedAt: new Date(), successorSealed: sealSuccessor(presented, current.id, token) });
+      // The token before this one is now an old one, and no seal outlives its window.
+      if (current.parentId) await tokens.update({ id: current.parentId }, { successorSealed: null });
+      await this.eraseLapsedSeals(graceSeconds, db, session.id);
+      return { ...rotated, refreshToken: token };
     });
+  }
+
+  /** Seals whose grace window has ended can never be used: erased (per session, or everywhere). */
+  private async eraseLapsedSeals(graceSeconds: number, manager: EntityManager, sessionId?: string): Promise<number> {
+    const query = manager
+      .createQueryBuilder()
+      .update(RefreshToken)
+      .set({ successorSealed: null })
+      // The cutoff by this process's clock, the clock rotated_at was written with (not the database's).
+      .where('successor_sealed IS NOT NULL AND rotated_at < :cutoff', { cutoff: new Date(Date.now() - graceSeconds * 1000) });
+    if (sessionId) query.andWhere('session_id = :sessionId', { sessionId });
+    return (await query.execute()).affected ?? 0;
   }
 
   /**
@@ -164,6 +208,7 @@ export class TokensService {
       .where(`revoked_at < now() - interval '1 day'`)
       .execute();
     const oneTime = await this.dataSource.getRepository(OneTimeToken).delete({ expiresAt: LessThan(now) });
+    await this.eraseLapsedSeals(this.config.auth.refreshReuseGrace, this.dataSource.manager);
     return { sessions: (sessions.affected ?? 0) + (revoked.affected ?? 0), oneTimeTokens: oneTime.affected ?? 0 };
   }
 }

@@ -5,6 +5,9 @@ import { Piscina } from 'piscina';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
 
+/** bcrypt's limit: registration refuses longer passwords, verification never matches them. */
+export const MAX_PASSWORD_BYTES = 72;
+
 /** bcrypt in a worker-thread pool, so a burst of logins does not stall every other request. */
 @Injectable()
 export class PasswordHasher implements OnApplicationShutdown {
@@ -27,7 +30,15 @@ export class PasswordHasher implements OnApplicationShutdown {
     return this.pool.run({ password, cost: this.cost }, { name: 'hash' });
   }
 
-  verify(password: string, hash: string): Promise<boolean> {
+  /**
+   * bcrypt reads only the first 72 bytes, so a longer password would match by its prefix: it
+   * never matches here (after a comparison of the same cost, so the answer takes the same time).
+   */
+  async verify(password: string, hash: string): Promise<boolean> {
+    if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) {
+      await this.pool.run({ password: '', hash }, { name: 'verify' });
+      return false;
+    }
     return this.pool.run({ password, hash }, { name: 'verify' });
   }
 

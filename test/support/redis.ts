@@ -1,28 +1,16 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { inject } from 'vitest';
+import { probeRedisSync, TEST_REDIS_URL } from './redis-probe';
 
-/** The Redis the Redis tests use: TEST_REDIS_URL, else REDIS_URL, else the local default. */
-export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-const PROBE = `
-const { Redis } = require('ioredis');
-const redis = new Redis(process.argv[1], { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-redis.on('error', () => {});
-redis.connect().then(() => redis.ping()).then((reply) => process.exit(reply === 'PONG' ? 0 : 1), () => process.exit(1));`;
+export { TEST_REDIS_URL } from './redis-probe';
 
 /**
- * Whether that Redis answers, decided synchronously (in a child process) so `describe.skipIf`
- * can use it: a developer's fresh machine has no Redis, and those tests then skip.
+ * Whether that Redis answers, known when the file is collected so `describe.skipIf` can use it: a
+ * developer's fresh machine has no Redis, and those tests then skip. The global setup asks once
+ * per run; a file run some other way asks itself.
  */
-export const redisAvailable: boolean = (() => {
-  try {
-    execFileSync(process.execPath, ['-e', PROBE, TEST_REDIS_URL], { stdio: 'ignore', timeout: 5000 });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+export const redisAvailable: boolean = inject('redisAvailable') ?? probeRedisSync();
 
 /** A key prefix of this run alone, so tests never see (or delete) anyone else's keys. */
 export function uniqueRedisPrefix(tag: string): string {

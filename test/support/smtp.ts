@@ -1,13 +1,27 @@
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import type { TemplateId } from '../../src/mail/templates';
 
 export interface CapturedMail {
   to: string;
+  /** The template the service rendered it from (its X-Template header): what tests match on. */
+  kind?: TemplateId;
   subject: string;
   text: string;
   html: string;
   /** The first http(s) link in the text part. */
   link?: string;
+}
+
+/** Which mails a look-up considers. */
+export interface MailQuery {
+  /** Only mails of this template. */
+  kind?: TemplateId;
+  /** Only mails that arrived after this mark (`smtp.mark()`, i.e. the count received before). */
+  after?: number;
+  /** Any further condition. */
+  match?: (mail: CapturedMail) => boolean;
+  timeoutMs?: number;
 }
 
 /** A real SMTP server in the test process: the app sends over the wire, tests read what arrived. */
@@ -28,8 +42,10 @@ export class TestSmtpServer {
           .then((parsed) => {
             const text = parsed.text ?? '';
             const to = Array.isArray(parsed.to) ? parsed.to[0]?.text : parsed.to?.text;
+            const kind = parsed.headers.get('x-template');
             this.mails.push({
               to: to ?? '',
+              kind: typeof kind === 'string' ? (kind as TemplateId) : undefined,
               subject: parsed.subject ?? '',
               text,
               html: typeof parsed.html === 'string' ? parsed.html : '',
@@ -53,14 +69,32 @@ export class TestSmtpServer {
     return `smtp://127.0.0.1:${this.port}`;
   }
 
-  /** Waits for a mail to `to` (optionally matching `filter`), newest first. */
-  async waitFor(to: string, filter: (mail: CapturedMail) => boolean = () => true, timeoutMs = 5000): Promise<CapturedMail> {
+  /** A cursor for `after`: mails received from now on are "after" it. */
+  mark(): number {
+    return this.mails.length;
+  }
+
+  /**
+   * Waits for a mail to `to`, newest first: `waitFor(to, { kind: 'activation', after: mark })`.
+   * A function as the second argument is the older form of `{ match }`.
+   */
+  async waitFor(
+    to: string,
+    query: MailQuery | ((mail: CapturedMail) => boolean) = {},
+    timeoutMs = typeof query === 'object' ? (query.timeoutMs ?? 5000) : 5000,
+  ): Promise<CapturedMail> {
+    const options = typeof query === 'function' ? { match: query } : query;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const found = [...this.mails].reverse().find((mail) => mail.to.toLowerCase().includes(to.toLowerCase()) && filter(mail));
+      const found = this.mailsTo(to, options).pop();
       if (found) return found;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no mail to ${to} within ${timeoutMs} ms (got ${this.mails.length} in all)`);
+      if (left <= 0) {
+        const wanted = [options.kind && `kind ${options.kind}`, options.after !== undefined && `after mail #${options.after}`]
+          .filter(Boolean)
+          .join(', ');
+        throw new Error(`no mail to ${to}${wanted ? ` (${wanted})` : ''} within ${timeoutMs} ms (got ${this.mails.length} in all)`);
+      }
       await new Promise<void>((resolve) => {
         const wake = () => {
           this.waiters.delete(wake);
@@ -73,8 +107,16 @@ export class TestSmtpServer {
     }
   }
 
-  mailsTo(to: string): CapturedMail[] {
-    return this.mails.filter((mail) => mail.to.toLowerCase().includes(to.toLowerCase()));
+  /** Every mail to `to` received so far (oldest first), narrowed by `query`. */
+  mailsTo(to: string, query: Omit<MailQuery, 'timeoutMs'> = {}): CapturedMail[] {
+    const address = to.toLowerCase();
+    return this.mails.filter(
+      (mail, index) =>
+        mail.to.toLowerCase().includes(address) &&
+        (query.kind === undefined || mail.kind === query.kind) &&
+        (query.after === undefined || index >= query.after) &&
+        (query.match === undefined || query.match(mail)),
+    );
   }
 
   /** Closes the port: the app's deliveries fail (connection refused) until `start()` again. */

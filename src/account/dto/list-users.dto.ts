@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { maxLengthMessage } from '../../http';
+import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { MaxChars } from '../../http';
 
 /**
  * Query strings arrive as text: whole numbers become numbers, an empty value means "not given",
@@ -35,6 +35,6 @@ export class ListUsersQueryDto {
   @Transform(({ value }) => (typeof value === 'string' ? value.replace(/[\u0000-\u001f\u007f]/g, ' ').trim() : value))
   @IsOptional()
   @IsString()
-  @MaxLength(100, { message: maxLengthMessage(100) })
+  @MaxChars(100)
   search?: string;
 }

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsOptional, IsString } from 'class-validator';
+import { MaxChars } from '../../http';
 import { ConfirmationField, EmailField, GenderField, NameField, PasswordField, PhoneField, RoleField } from '../../users/dto/user-fields';
 import type { Gender, Role } from '../../users/user.entity';
 
@@ -19,11 +20,12 @@ export class UpdateUserDto {
 
   @ApiPropertyOptional({
     example: 'rahasia123',
+    maxLength: 1024,
     description: 'the caller’s own current password; required to change `password` or `email` (an admin gives their own)',
   })
   @IsOptional()
   @IsString()
-  @MaxLength(1024)
+  @MaxChars(1024)
   current_password?: string;
 
   @PhoneField()

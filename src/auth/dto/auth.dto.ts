@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsBoolean, IsNotEmpty, IsOptional, IsString } from 'class-validator';
+import { MaxChars } from '../../http';
 import { ConfirmationField, EmailField, GenderField, NameField, PasswordField, PhoneField } from '../../users/dto/user-fields';
 import type { Gender } from '../../users/user.entity';
 
@@ -32,10 +33,10 @@ export class LoginDto {
   @EmailField()
   email: string;
 
-  @ApiProperty({ example: 'rahasia123' })
+  @ApiProperty({ example: 'rahasia123', maxLength: 1024, description: 'over 72 bytes never matches (bcrypt’s limit)' })
   @IsNotEmpty()
   @IsString()
-  @MaxLength(1024)
+  @MaxChars(1024)
   password: string;
 }
 
@@ -55,10 +56,10 @@ export class LogoutDto {
 }
 
 export class ResetPasswordDto {
-  @ApiProperty({ description: 'the token from the reset link' })
+  @ApiProperty({ description: 'the token from the reset link', maxLength: 200 })
   @IsNotEmpty()
   @IsString()
-  @MaxLength(200)
+  @MaxChars(200)
   token: string;
 
   @PasswordField()

@@ -1,12 +1,26 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateBy, ValidateIf } from 'class-validator';
-import { IsPassword, MatchesField, maxLengthMessage, oneOfMessage } from '../../http';
-import { isAcceptableEmail, normalizeEmail } from '../email';
+import { IsIn, IsNotEmpty, IsOptional, IsString, ValidateBy, ValidateIf } from 'class-validator';
+import { IsPassword, MatchesField, MaxChars, oneOfMessage } from '../../http';
+import { EMAIL_MAX_LENGTH, isAcceptableEmail, normalizeEmail } from '../email';
 import { GENDERS, ROLES } from '../user.entity';
 
-const trim = Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
+/** Trimmed and NFC-normalised: what is stored is what was counted. */
+const trimNfc = Transform(({ value }) => (typeof value === 'string' ? value.trim().normalize('NFC') : value));
+
+export const NAME_MAX_LENGTH = 100;
+
+/**
+ * Not in a name: control characters (C0, DEL, C1; PostgreSQL refuses NUL outright), zero-width
+ * and bidirectional controls (U+200B–U+200F, U+202A–U+202E, U+2060, U+2066–U+2069, U+FEFF), line
+ * and paragraph separators, and lone surrogates (not text; they cannot be stored as UTF-8).
+ */
+const FORBIDDEN_IN_NAME = /[\p{Cc}\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]|[\ud800-\udfff]/u;
+
+export function isAcceptableName(value: string): boolean {
+  return !FORBIDDEN_IN_NAME.test(value);
+}
 const normaliseEmail = Transform(({ value }) => (typeof value === 'string' ? normalizeEmail(value) : value));
 
 /**
@@ -15,16 +29,20 @@ const normaliseEmail = Transform(({ value }) => (typeof value === 'string' ? nor
  */
 const OmittableNotNull = () => ValidateIf((_object, value) => value !== undefined);
 
-/** Emails are trimmed and lower-cased here and unique on lower(email) in the database. */
+const EMAIL_DOC = {
+  example: 'wanto10@gmail.com',
+  maxLength: EMAIL_MAX_LENGTH,
+  description: 'local@domain: an ASCII dot-atom local part, a host-name domain (internationalised names allowed, no IP literal)',
+};
+
+/** Emails are trimmed, NFC-normalised and lower-cased here and unique on lower(email) in the database. */
 export const EmailField = (required = true) =>
   applyDecorators(
-    required
-      ? ApiProperty({ example: 'wanto10@gmail.com', maxLength: 254 })
-      : ApiPropertyOptional({ example: 'wanto10@gmail.com', maxLength: 254 }),
+    required ? ApiProperty(EMAIL_DOC) : ApiPropertyOptional(EMAIL_DOC),
     normaliseEmail,
     ...(required ? [IsNotEmpty()] : [OmittableNotNull(), IsNotEmpty()]),
     IsString(),
-    MaxLength(254, { message: maxLengthMessage(254) }),
+    MaxChars(EMAIL_MAX_LENGTH),
     ValidateBy({ name: 'isEmail', validator: { validate: (value: unknown) => typeof value === 'string' && isAcceptableEmail(value) } }),
   );
 
@@ -52,18 +70,22 @@ export const ConfirmationField = (required = true) =>
     MatchesField('password'),
   );
 
+const NAME_DOC = {
+  example: 'Wanto',
+  minLength: 1,
+  maxLength: NAME_MAX_LENGTH,
+  description: 'counted in Unicode code points after NFC; no control, zero-width or bidirectional-override characters',
+};
+
+/** 1–100 code points after trimming and NFC (as varchar(100) counts them), stored in that form. */
 export const NameField = (required = true) =>
   applyDecorators(
-    required ? ApiProperty({ example: 'Wanto', maxLength: 100 }) : ApiPropertyOptional({ example: 'Wanto', maxLength: 100 }),
-    trim,
+    required ? ApiProperty(NAME_DOC) : ApiPropertyOptional(NAME_DOC),
+    trimNfc,
     ...(required ? [IsNotEmpty()] : [OmittableNotNull(), IsNotEmpty()]),
     IsString(),
-    MaxLength(100, { message: maxLengthMessage(100) }),
-    // PostgreSQL refuses NUL in text (a 500 otherwise); other control characters have no place in a name.
-    ValidateBy({
-      name: 'noControlCharacters',
-      validator: { validate: (value: unknown) => typeof value !== 'string' || !/[\u0000-\u001f\u007f]/.test(value) },
-    }),
+    MaxChars(NAME_MAX_LENGTH),
+    ValidateBy({ name: 'isName', validator: { validate: (value: unknown) => typeof value !== 'string' || isAcceptableName(value) } }),
   );
 
 const PHONE = /^\+?[0-9]{8,15}$/;

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
-import { deleteKeysUnder, redisAvailable, TEST_REDIS_URL, uniqueRedisPrefix } from '../../test/support/redis';
-import { MemoryWindowCounter, type WindowCounter } from './login-failures';
-import { RedisWindowCounter } from './redis-window-counter';
+import { deleteKeysUnder, redisAvailable, TEST_REDIS_URL, uniqueRedisPrefix } from './support/redis';
+import { MemoryWindowCounter, type WindowCounter } from '../src/rate-limit/login-failures';
+import { RedisWindowCounter } from '../src/rate-limit/redis-window-counter';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let n = 0;

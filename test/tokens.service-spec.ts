@@ -1,0 +1,220 @@
+import type { TokenPurpose } from '../src/tokens/one-time-token.entity';
+import { Session } from '../src/tokens/session.entity';
+import { LINK_TOKEN_MESSAGES } from '../src/tokens/tokens.errors';
+import type { RefreshOutcome } from '../src/tokens/tokens.service';
+import {
+  ageRotation,
+  blockedOrFinished,
+  expireLink,
+  expireSession,
+  inTransaction,
+  startServices,
+  UNKNOWN_LINK_TOKEN,
+  type TestServices,
+} from './support';
+
+/** The grace window these tests pass to rotateRefreshToken (the app's default, REFRESH_REUSE_GRACE). */
+const GRACE = 10;
+const PURPOSES: TokenPurpose[] = ['activation', 'password_reset', 'email_change'];
+
+describe('TokensService on the real database (no HTTP)', () => {
+  let s: TestServices;
+  beforeAll(async () => {
+    s = await startServices();
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  const rotate = (token: string) => s.tokens.rotateRefreshToken(token, GRACE);
+  /** The successor a rotation handed out; fails the test when it was not a rotation. */
+  const successorOf = (outcome: RefreshOutcome): string => {
+    expect(outcome.status).toBe('rotated');
+    return (outcome as Extract<RefreshOutcome, { status: 'rotated' }>).refreshToken;
+  };
+  async function newSession() {
+    const userId = await s.newUserId();
+    const { session, refreshToken } = await s.tokens.createSession(userId, 3600);
+    return { userId, sessionId: session.id, refreshToken };
+  }
+  const sessionRow = (id: string) => s.dataSource.getRepository(Session).findOneByOrFail({ id });
+
+  describe('rotateRefreshToken', () => {
+    it('exchanges the presented token for a successor of the same session, and the successor rotates in turn', async () => {
+      const { userId, sessionId, refreshToken } = await newSession();
+      const first = await rotate(refreshToken);
+      expect(first).toMatchObject({ status: 'rotated', sessionId, userId });
+      const successor = successorOf(first);
+      expect(successor).not.toBe(refreshToken);
+      expect(await rotate(successor)).toMatchObject({ status: 'rotated', sessionId, userId });
+      expect(await s.tokens.isSessionActive(sessionId, userId)).toBe(true);
+    });
+
+    it('stops accepting the presented token after the grace window: presenting it again is reuse and ends the session', async () => {
+      const { userId, sessionId, refreshToken } = await newSession();
+      const successor = successorOf(await rotate(refreshToken));
+      await ageRotation(s.dataSource, refreshToken, GRACE + 1);
+
+      expect(await rotate(refreshToken)).toEqual({ status: 'reused', sessionId, userId });
+      // The whole chain is dead: the successor too, whoever holds it.
+      expect(await rotate(successor)).toEqual({ status: 'invalid' });
+      expect(await s.tokens.isSessionActive(sessionId, userId)).toBe(false);
+      expect((await sessionRow(sessionId)).revokeReason).toBe('refresh_reuse');
+    });
+
+    it('gives a token re-presented within the grace window (a second tab) the same successor: the session never forks', async () => {
+      const { userId, sessionId, refreshToken } = await newSession();
+      const first = successorOf(await rotate(refreshToken));
+      await ageRotation(s.dataSource, refreshToken, GRACE - 1);
+      const late = await rotate(refreshToken);
+      expect(late).toMatchObject({ status: 'rotated', sessionId, userId });
+      expect(successorOf(late)).toBe(first);
+      expect(await rotate(first)).toMatchObject({ status: 'rotated', sessionId });
+      expect(await s.tokens.isSessionActive(sessionId, userId)).toBe(true);
+    });
+
+    it('treats an older token of the chain, presented after its window, as reuse', async () => {
+      const { userId, sessionId, refreshToken: oldest } = await newSession();
+      const middle = successorOf(await rotate(oldest));
+      const newest = successorOf(await rotate(middle));
+      await ageRotation(s.dataSource, oldest, GRACE + 1);
+
+      expect(await rotate(oldest)).toEqual({ status: 'reused', sessionId, userId });
+      expect(await rotate(newest)).toEqual({ status: 'invalid' });
+      expect(await rotate(middle)).toEqual({ status: 'invalid' });
+    });
+
+    it('gives two simultaneous rotations of one token one and the same working successor (two tabs)', async () => {
+      const { sessionId, refreshToken } = await newSession();
+      const [a, b] = await Promise.all([rotate(refreshToken), rotate(refreshToken)]);
+      expect(successorOf(a)).toBe(successorOf(b));
+      expect(await rotate(successorOf(a))).toMatchObject({ status: 'rotated', sessionId });
+    });
+
+    it('answers an unknown token, a token of an expired session and one of a revoked session with invalid', async () => {
+      expect(await rotate('not-a-refresh-token')).toEqual({ status: 'invalid' });
+
+      const expired = await newSession();
+      await expireSession(s.dataSource, expired.sessionId);
+      expect(await rotate(expired.refreshToken)).toEqual({ status: 'invalid' });
+      expect(await s.tokens.isSessionActive(expired.sessionId, expired.userId)).toBe(false);
+
+      const revoked = await newSession();
+      expect(await s.tokens.revokeSession(revoked.sessionId, 'logout')).toBe(true);
+      expect(await s.tokens.revokeSession(revoked.sessionId, 'logout')).toBe(false);
+      expect(await rotate(revoked.refreshToken)).toEqual({ status: 'invalid' });
+      // Refused, not treated as reuse: the reason the session ended stays the real one.
+      expect((await sessionRow(revoked.sessionId)).revokeReason).toBe('logout');
+    });
+  });
+
+  describe('revokeUserSessions', () => {
+    it('ends every live session of the user but the one kept, and no one else’s', async () => {
+      const userId = await s.newUserId();
+      const [kept, ended] = await Promise.all([s.tokens.createSession(userId, 3600), s.tokens.createSession(userId, 3600)]);
+      const stranger = await newSession();
+      expect(await s.tokens.revokeUserSessions(userId, 'password_change', kept.session.id)).toBe(1);
+      expect(await s.tokens.isSessionActive(kept.session.id, userId)).toBe(true);
+      expect(await s.tokens.isSessionActive(ended.session.id, userId)).toBe(false);
+      expect((await sessionRow(ended.session.id)).revokeReason).toBe('password_change');
+      expect(await rotate(ended.refreshToken)).toEqual({ status: 'invalid' });
+      expect(await s.tokens.isSessionActive(stranger.sessionId, stranger.userId)).toBe(true);
+
+      expect(await s.tokens.revokeUserSessions(userId, 'deleted')).toBe(1);
+      expect(await s.tokens.isSessionActive(kept.session.id, userId)).toBe(false);
+    });
+  });
+
+  describe('consume (the one link-token check)', () => {
+    const consume = (token: string, purpose: TokenPurpose) => s.dataSource.transaction((db) => s.tokens.consume(token, purpose, db));
+    const refusal = (purpose: TokenPurpose, problem: 'invalid' | 'expired') => ({
+      status: 400,
+      reasons: [{ key: LINK_TOKEN_MESSAGES[purpose][problem] }],
+    });
+    const issue = async (purpose: TokenPurpose, options: { replace?: boolean; newEmail?: string } = {}, userId?: string) => {
+      const owner = userId ?? (await s.newUserId());
+      return { userId: owner, token: await s.tokens.issueOneTimeToken(owner, purpose, 3600, options) };
+    };
+
+    it.each(PURPOSES)('%s: accepts a fresh token once, for its owner', async (purpose) => {
+      const { userId, token } = await issue(purpose, { newEmail: 'new@example.com' });
+      const consumed = await consume(token, purpose);
+      expect(consumed.repeat).toBe(false);
+      expect(consumed.token).toMatchObject({ userId, purpose, newEmail: 'new@example.com' });
+    });
+
+    it.each(PURPOSES)('%s: refuses an unknown token with the purpose’s "invalid" message', async (purpose) => {
+      await expect(consume(UNKNOWN_LINK_TOKEN, purpose)).rejects.toMatchObject(refusal(purpose, 'invalid'));
+    });
+
+    it.each(PURPOSES)('%s: refuses an expired token with the purpose’s "expired" message', async (purpose) => {
+      const { token } = await issue(purpose);
+      await expireLink(s.dataSource, token);
+      await expect(consume(token, purpose)).rejects.toMatchObject(refusal(purpose, 'expired'));
+    });
+
+    it.each([
+      ['activation', true],
+      ['email_change', true],
+      ['password_reset', false],
+    ] as [TokenPurpose, boolean][])('%s: a second use is a repeat click (%s) or refused', async (purpose, repeatable) => {
+      const { token } = await issue(purpose);
+      await consume(token, purpose);
+      if (repeatable) {
+        expect((await consume(token, purpose)).repeat).toBe(true);
+      } else {
+        await expect(consume(token, purpose)).rejects.toMatchObject(refusal(purpose, 'invalid'));
+      }
+    });
+
+    it.each(PURPOSES)('%s: is bound to its purpose: refused as any other, and still good for its own', async (purpose) => {
+      const { token } = await issue(purpose);
+      for (const other of PURPOSES.filter((p) => p !== purpose)) {
+        await expect(consume(token, other)).rejects.toMatchObject(refusal(other, 'invalid'));
+      }
+      expect((await consume(token, purpose)).repeat).toBe(false);
+    });
+
+    it('leaves the token unspent when the transaction that consumed it rolls back', async () => {
+      const { token } = await issue('password_reset');
+      const failure = new Error('the rest of the flow failed');
+      await expect(
+        s.dataSource.transaction(async (db) => {
+          await s.tokens.consume(token, 'password_reset', db);
+          throw failure;
+        }),
+      ).rejects.toBe(failure);
+      expect((await consume(token, 'password_reset')).repeat).toBe(false);
+    });
+
+    it('kills older unused tokens of that purpose (and only those) when issued with replace', async () => {
+      const { userId, token: old } = await issue('activation');
+      const { token: reset } = await issue('password_reset', {}, userId);
+      const { token: fresh } = await issue('activation', { replace: true }, userId);
+      await expect(consume(old, 'activation')).rejects.toMatchObject(refusal('activation', 'invalid'));
+      expect((await consume(fresh, 'activation')).repeat).toBe(false);
+      expect((await consume(reset, 'password_reset')).repeat).toBe(false);
+    });
+
+    it('lets only one of two simultaneous uses of a reset token through: the second waits for the first, then sees it used', async () => {
+      const { token } = await issue('password_reset');
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let consumed!: () => void;
+      const firstHasIt = new Promise<void>((resolve) => (consumed = resolve));
+      // The first consumes and keeps its transaction open until the second has either queued on
+      // the row lock (correct) or gone through on its own (no lock: both would spend the token).
+      const first = inTransaction(s.dataSource, async (db) => {
+        await s.tokens.consume(token, 'password_reset', db);
+        consumed();
+        await held;
+      });
+      await Promise.race([firstHasIt, first.result]);
+      const second = inTransaction(s.dataSource, (db) => s.tokens.consume(token, 'password_reset', db));
+      expect(await blockedOrFinished(s.dataSource, second)).toBe('blocked');
+      release();
+      await first.result;
+      await expect(second.result).rejects.toMatchObject(refusal('password_reset', 'invalid'));
+    });
+  });
+});
