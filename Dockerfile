@@ -19,5 +19,6 @@ COPY --from=build --chown=node:node /app/dist ./dist
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# Runs pending migrations, then serves (the app applies migrations at start as well).
-CMD ["sh", "-c", "node dist/src/cli/migrate.js && node dist/src/main.js"]
+# Node itself is PID 1 (no shell in between), so `docker stop`'s SIGTERM reaches it and the
+# service drains (README "Shutdown"). It applies pending migrations at start.
+CMD ["node", "dist/src/main.js"]

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { loadConfig } from './src/config/config';
-import { dataSourceOptions } from './src/database/data-source';
+import { migrationDataSourceOptions } from './src/database/data-source';
 import { resolveDatabase } from './src/database/database-url';
 
 /**
@@ -11,5 +11,5 @@ import { resolveDatabase } from './src/database/database-url';
 export default (async () => {
   const config = loadConfig();
   const database = await resolveDatabase(config, (line) => console.error(line));
-  return new DataSource(dataSourceOptions(database.url));
+  return new DataSource(migrationDataSourceOptions(database.url));
 })();

@@ -50,7 +50,7 @@ export async function withPasswordHasher(work) {
 
 /** Schema first (the same migrations the app runs), so a fresh database can be seeded. */
 export async function migrate(url) {
-  const { dataSourceOptions } = require('../dist/src/database/data-source.js');
+  const { migrationDataSourceOptions: dataSourceOptions } = require('../dist/src/database/data-source.js');
   const dataSource = await new DataSource(dataSourceOptions(url)).initialize();
   try {
     await dataSource.runMigrations({ transaction: 'all' });

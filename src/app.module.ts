@@ -6,7 +6,7 @@ import { AccountModule } from './account/account.module';
 import { AuthModule } from './auth/auth.module';
 import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
-import { dataSourceOptions } from './database/data-source';
+import { dataSourceOptions, runPendingMigrations } from './database/data-source';
 import { HealthModule } from './health/health.module';
 import { MailModule } from './mail/mail.module';
 import { TokensModule } from './tokens/tokens.module';
@@ -26,7 +26,13 @@ export class AppModule {
             pretty: config.logPretty,
           }),
         ),
-        TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl), migrationsRun: true }),
+        // Migrations first, on their own connection: the app's pool has a request's deadline.
+        TypeOrmModule.forRootAsync({
+          useFactory: async () => {
+            await runPendingMigrations(databaseUrl);
+            return dataSourceOptions(databaseUrl);
+          },
+        }),
         UsersModule,
         TokensModule,
         MailModule,

@@ -1,25 +1,40 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import type { Server } from 'node:http';
 import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/config';
 import { resolveDatabase } from './database/database-url';
+import { drainable } from './http';
+
+/** Requests in flight get this long to finish after SIGTERM / SIGINT (API.md "Operation"). */
+const DRAIN_MS = 10_000;
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
   const log = new Logger('Bootstrap');
   const database = await resolveDatabase(config, (line) => log.log(line));
   const app = await createApp(config, database.url);
+  const drain = drainable(app.getHttpServer() as Server);
+  // Our own handler rather than app.enableShutdownHooks(): Nest's close() runs the modules'
+  // destroy hooks before it closes the HTTP server, and the server must drain first.
   let stopping = false;
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) return log.log(`${signal}: already stopping`); // npm start forwards Ctrl-C once more
     stopping = true;
-    log.log(`${signal}: closing`);
+    const started = Date.now();
+    setTimeout(() => process.exit(1), DRAIN_MS + 10_000).unref(); // a hung database must not keep us forever
+    log.log(`${signal}: no new connections; finishing the requests in flight`);
+    if (!(await drain(DRAIN_MS))) {
+      log.warn(`requests still running after ${DRAIN_MS} ms were cut`);
+    }
+    // The outbox worker after its current mail, the database pool, then the hashing pool.
     await app.close();
     await database.stop();
+    log.log(`stopped in ${Date.now() - started} ms`);
     process.exit(0);
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
   await app.listen(config.port);
   log.log(`listening on ${config.appUrl} (port ${config.port}); Swagger UI at ${config.appUrl}/docs`);
 }

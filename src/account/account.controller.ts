@@ -9,11 +9,9 @@ import {
   CurrentUser,
   linkOutcome,
   LinkPage,
-  type Lang,
   ok,
   Public,
   RequestClient,
-  RequestLang,
   Roles,
   uuidParam,
 } from '../http';
@@ -181,7 +179,6 @@ export class AccountController {
     @CurrentUser() caller: AuthUser,
     @Param('id', uuidParam('id', { optional: true })) id: string | undefined,
     @Body() dto: UpdateUserDto,
-    @RequestLang() lang: Lang,
     @RequestClient() client: ClientInfo,
   ) {
     const { user } = await this.account.update(
@@ -196,7 +193,6 @@ export class AccountController {
         gender: dto.gender,
         role: dto.role,
       },
-      lang,
       client,
     );
     return ok('update_ok', toUserResponse(user));

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { type AuthUser, type ClientInfo, ForbiddenError, type Lang, NotFoundError } from '../http';
+import { type AuthUser, type ClientInfo, ForbiddenError, NotFoundError } from '../http';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
 import { type EventPage, EventsService } from '../events/events.service';
@@ -48,9 +48,10 @@ export class AccountService {
   /**
    * Self or admin. Profile fields change at once; a new password ends the user's other sessions;
    * a new email only becomes the account's once the link sent to it is clicked. Every check runs
-   * before the first write, and every write runs in one transaction; mail goes out after commit.
+   * before the first write, and every write, the emails included, runs in one transaction.
+   * Emails are in the account's language (kept from its registration), whoever asks.
    */
-  async update(caller: AuthUser, id: string, changes: AccountChanges, lang: Lang, client: ClientInfo): Promise<{ user: User }> {
+  async update(caller: AuthUser, id: string, changes: AccountChanges, client: ClientInfo): Promise<{ user: User }> {
     const target = await this.users.getForCaller(caller, id);
     if (changes.role !== undefined && caller.role !== 'admin') throw new ForbiddenError('role_forbidden');
 
@@ -64,7 +65,7 @@ export class AccountService {
     const passwordHash = changes.password !== undefined ? await this.hasher.hash(changes.password) : undefined;
     const roleChanges = changes.role !== undefined && changes.role !== target.role;
 
-    const result = await this.dataSource.transaction(async (db) => {
+    return this.dataSource.transaction(async (db) => {
       if (roleChanges && changes.role !== 'admin') await this.users.assertNotLastAdmin(id, 'last_admin', db);
       const profile = pickDefined({ name: changes.name, noTlp: changes.noTlp, gender: changes.gender, role: changes.role });
       const user = await this.users.update(id, profile, db);
@@ -88,37 +89,27 @@ export class AccountService {
         await this.recordRevoked(id, ended, 'role_change', client, db);
         await this.events.record('user.role_changed', id, { user_id: id, role: user.role, previous_role: target.role }, client, db);
       }
-      let emailToken: string | undefined;
-      let emailTaken = false;
+      if (passwordHash !== undefined) await this.mail.send(user.email, 'password_changed', user.lang, { name: user.name }, db);
       if (newEmail !== undefined) {
-        emailTaken = (await this.users.findByEmail(newEmail, db)) !== null;
+        const emailTaken = (await this.users.findByEmail(newEmail, db)) !== null;
         // The newest request wins: an earlier pending link for this account stops working.
-        emailToken = await this.tokens.issueOneTimeToken(
-          id,
-          'email_change',
-          this.config.auth.emailChangeTtl,
-          { replace: true, newEmail },
-          db,
-        );
+        const ttl = this.config.auth.emailChangeTtl;
+        const emailToken = await this.tokens.issueOneTimeToken(id, 'email_change', ttl, { replace: true, newEmail }, db);
+        await this.mail.send(user.email, 'email_change_notice', user.lang, { name: user.name, newEmail }, db);
+        // A taken address gets no link (it could never be confirmed, and its owner did not ask for
+        // it); the caller's answer is the same either way, so the request reveals nothing.
+        if (!emailTaken) {
+          await this.mail.send(
+            newEmail,
+            'email_change',
+            user.lang,
+            { name: user.name, link: emailChangeLink(this.config, emailToken), ttl: describeDuration(ttl, user.lang) },
+            db,
+          );
+        }
       }
-      return { user, emailToken, emailTaken };
+      return { user };
     });
-
-    const { user, emailToken, emailTaken } = result;
-    if (passwordHash !== undefined) this.mail.send(user.email, 'password_changed', lang, { name: user.name });
-    if (newEmail !== undefined && emailToken !== undefined) {
-      this.mail.send(user.email, 'email_change_notice', lang, { name: user.name, newEmail });
-      // A taken address gets no link (it could never be confirmed, and its owner did not ask for
-      // it); the caller's answer is the same either way, so the request reveals nothing.
-      if (!emailTaken) {
-        this.mail.send(newEmail, 'email_change', lang, {
-          name: user.name,
-          link: emailChangeLink(this.config, emailToken),
-          ttl: describeDuration(this.config.auth.emailChangeTtl, lang),
-        });
-      }
-    }
-    return { user };
   }
 
   private async recordRevoked(userId: string, ended: string[], reason: string, client: ClientInfo, db: EntityManager): Promise<void> {

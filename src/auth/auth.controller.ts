@@ -124,14 +124,14 @@ export class AuthController {
   @UseGuards(AuthRateLimitGuard)
   @ApiOperation({ summary: 'Send a fresh activation link (same answer whether or not the email exists)' })
   @ApiEnvelopeResponse({ status: 202, message: 'activation_resent' })
-  @ApiErrorResponses({ 400: ['v_required', 'v_email'], 429: ['too_many_requests'] })
-  resendActivation(
+  @ApiErrorResponses({ 400: ['v_required', 'v_email'], 429: ['too_many_requests'], 503: ['database_unavailable'] })
+  async resendActivation(
     @Body() dto: EmailDto,
     @RequestLang() lang: Lang,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
-    this.auth.resendActivation(dto.email, lang);
+    await this.auth.resendActivation(dto.email, lang);
     return linkOutcome(request, response, 'activation_resent');
   }
 
@@ -193,14 +193,14 @@ export class AuthController {
   @UseGuards(AuthRateLimitGuard)
   @ApiOperation({ summary: 'Email a password reset link (same answer whether or not the email exists)' })
   @ApiEnvelopeResponse({ status: 202, message: 'forgot_ok' })
-  @ApiErrorResponses({ 400: ['v_required', 'v_email'], 429: ['too_many_requests'] })
-  forgotPassword(
+  @ApiErrorResponses({ 400: ['v_required', 'v_email'], 429: ['too_many_requests'], 503: ['database_unavailable'] })
+  async forgotPassword(
     @Body() dto: EmailDto,
     @RequestLang() lang: Lang,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
-    this.passwordReset.requestReset(dto.email, lang);
+    await this.passwordReset.requestReset(dto.email, lang);
     return linkOutcome(request, response, 'forgot_ok');
   }
 

@@ -2,7 +2,7 @@ import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
-import { AppError, AuthUser, ForbiddenError, IS_PUBLIC, ROLES, UnauthorizedError } from '../http';
+import { AuthUser, ForbiddenError, IS_PUBLIC, ROLES, UnauthorizedError } from '../http';
 
 /** Global: every route needs a live access token unless it is marked @Public(). */
 @Injectable()
@@ -17,8 +17,12 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     return super.canActivate(context);
   }
 
+  /**
+   * Any error from the strategy goes to the exception filter as it is: a database that cannot be
+   * asked whether the session is live is a 503, never a 401 (a client would log its user out).
+   */
   override handleRequest<T>(error: unknown, user: T, info: unknown, context: ExecutionContext): T {
-    if (error instanceof AppError) throw error;
+    if (error) throw error;
     if (!user) {
       const header = context.switchToHttp().getRequest<Request>().headers.authorization;
       throw new UnauthorizedError(header ? 'token_invalid' : 'token_missing');

@@ -1,6 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { type ClientInfo, ForbiddenError, type Lang } from '../http';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
@@ -25,11 +25,14 @@ export interface TokenPair {
   expires_in: number;
 }
 
+/** The outbox request kind of POST /users/activation/resend. */
+const ACTIVATION_RESEND = 'activation_resend';
+
 export type RegisterInput = Omit<NewUser, 'passwordHash' | 'role' | 'isActive'> & { password: string };
 
 /** Orchestrates the flows that span users, tokens and mail. */
 @Injectable()
-export class AuthService {
+export class AuthService implements OnModuleInit {
   private readonly logger = new Logger(AuthService.name);
 
   constructor(
@@ -44,19 +47,25 @@ export class AuthService {
     private readonly events: EventsService,
   ) {}
 
-  /** User + activation token + event in one transaction; the email goes out after it commits. */
+  onModuleInit(): void {
+    this.mail.registerRequestHandler(ACTIVATION_RESEND, (request, manager) => this.resendFor(request.address, manager));
+  }
+
+  /**
+   * User + activation token + its email + its event in one transaction: a 201 always has its mail. The user
+   * keeps the registration's language for every later email.
+   */
   async register({ password, ...input }: RegisterInput, lang: Lang, client: ClientInfo): Promise<User> {
     const passwordHash = await this.hasher.hash(password);
-    const { user, token } = await this.dataSource.transaction(async (db) => {
-      const user = await this.users.create({ ...input, passwordHash }, db);
+    return this.dataSource.transaction(async (db) => {
+      const user = await this.users.create({ ...input, passwordHash, lang }, db);
       const token = await this.tokens.issueOneTimeToken(user.id, 'activation', this.config.auth.activationTtl, {}, db);
       // The profile, so other services can keep their copy of the customer; never the password.
       const profile = { user_id: user.id, name: user.name, email: user.email, no_tlp: user.noTlp, gender: user.gender, role: user.role };
       await this.events.record('user.registered', user.id, profile, client, db);
-      return { user, token };
+      await this.sendActivation(user, token, db);
+      return user;
     });
-    this.sendActivation(user, token, lang);
-    return user;
   }
 
   /**
@@ -84,24 +93,32 @@ export class AuthService {
   }
 
   /**
-   * Same answer, in the same time, whatever the address: the lookup runs after the response. An
-   * inactive account gets a fresh link, and older ones stop working.
+   * Same answer, in the same time, whatever the address: the request only queues the work (one
+   * insert; while the database is away that fails, and the client gets 503, not a 202 that drops
+   * it). The outbox worker does the lookup in `resendFor`.
    */
-  resendActivation(email: string, lang: Lang): void {
-    this.mail.later('activation resend', async () => {
-      const user = await this.users.findByEmail(email);
-      if (!user || user.isActive) return;
-      const token = await this.tokens.issueOneTimeToken(user.id, 'activation', this.config.auth.activationTtl, { replace: true });
-      this.sendActivation(user, token, lang);
-    });
+  async resendActivation(email: string, lang: Lang): Promise<void> {
+    await this.mail.request(ACTIVATION_RESEND, email, lang);
   }
 
-  private sendActivation(user: User, token: string, lang: Lang): void {
-    this.mail.send(user.email, 'activation', lang, {
-      name: user.name,
-      link: activationLink(this.config, token),
-      ttl: describeDuration(this.config.auth.activationTtl, lang),
-    });
+  /** In the worker: an inactive account gets a fresh link, and older ones stop working. */
+  private async resendFor(email: string, db: EntityManager): Promise<void> {
+    const user = await this.users.findByEmail(email, db);
+    if (!user || user.isActive) return;
+    // Capped this hour: send nothing, and leave the link already sent working.
+    if (!(await this.mail.allows(user.email, 'activation', db))) return;
+    const token = await this.tokens.issueOneTimeToken(user.id, 'activation', this.config.auth.activationTtl, { replace: true }, db);
+    await this.sendActivation(user, token, db);
+  }
+
+  private async sendActivation(user: User, token: string, db: EntityManager): Promise<void> {
+    await this.mail.send(
+      user.email,
+      'activation',
+      user.lang,
+      { name: user.name, link: activationLink(this.config, token), ttl: describeDuration(this.config.auth.activationTtl, user.lang) },
+      db,
+    );
   }
 
   /**

@@ -1,6 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { ClientInfo, Lang } from '../http';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
@@ -14,9 +14,12 @@ import { LoginFailures } from '../rate-limit/login-failures';
 import { peekLinkToken } from './link-check';
 import { passwordResetLink } from './links';
 
+/** The outbox request kind of POST /users/password/forgot. */
+const PASSWORD_RESET_REQUEST = 'password_reset_request';
+
 /** Forgot / reset by emailed link. */
 @Injectable()
-export class PasswordResetService {
+export class PasswordResetService implements OnModuleInit {
   constructor(
     @InjectConfig() private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -28,21 +31,33 @@ export class PasswordResetService {
     private readonly events: EventsService,
   ) {}
 
+  onModuleInit(): void {
+    this.mail.registerRequestHandler(PASSWORD_RESET_REQUEST, (request, manager) => this.resetLinkFor(request.address, manager));
+  }
+
   /**
-   * Same answer, in the same time, for every address: the lookup runs after the response. An
-   * existing user gets a single-use link, and older ones stop working.
+   * Same answer, in the same time, for every address: the request only queues the work (503
+   * while the database is away); the outbox worker does the lookup in `resetLinkFor`.
    */
-  requestReset(email: string, lang: Lang): void {
-    this.mail.later('password reset request', async () => {
-      const user = await this.users.findByEmail(email);
-      if (!user) return;
-      const token = await this.tokens.issueOneTimeToken(user.id, 'password_reset', this.config.auth.passwordResetTtl, { replace: true });
-      this.mail.send(user.email, 'password_reset', lang, {
-        name: user.name,
-        link: passwordResetLink(this.config, token),
-        ttl: describeDuration(this.config.auth.passwordResetTtl, lang),
-      });
-    });
+  async requestReset(email: string, lang: Lang): Promise<void> {
+    await this.mail.request(PASSWORD_RESET_REQUEST, email, lang);
+  }
+
+  /** In the worker: an existing user gets a single-use link, in their own language; older ones stop working. */
+  private async resetLinkFor(email: string, db: EntityManager): Promise<void> {
+    const user = await this.users.findByEmail(email, db);
+    if (!user) return;
+    // Capped this hour: send nothing, and leave the link already sent working.
+    if (!(await this.mail.allows(user.email, 'password_reset', db))) return;
+    const ttl = this.config.auth.passwordResetTtl;
+    const token = await this.tokens.issueOneTimeToken(user.id, 'password_reset', ttl, { replace: true }, db);
+    await this.mail.send(
+      user.email,
+      'password_reset',
+      user.lang,
+      { name: user.name, link: passwordResetLink(this.config, token), ttl: describeDuration(ttl, user.lang) },
+      db,
+    );
   }
 
   /**

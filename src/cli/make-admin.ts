@@ -26,6 +26,6 @@ runWithDatabase(async (dataSource, config) => {
       console.log('change it after the first login (PUT /api/users/{id} with current_password).');
     }
   } finally {
-    await hasher.onModuleDestroy();
+    await hasher.destroy();
   }
 });

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { DataSource, type Migration } from 'typeorm';
 import { type AppConfig, loadConfig } from '../config/config';
-import { dataSourceOptions } from '../database/data-source';
+import { migrationDataSourceOptions } from '../database/data-source';
 import { resolveDatabase } from '../database/database-url';
 
 /**
@@ -13,7 +13,7 @@ export function runWithDatabase(task: (dataSource: DataSource, config: AppConfig
   const run = async () => {
     const config = loadConfig();
     const database = await resolveDatabase(config, (line) => console.error(line));
-    const dataSource = await new DataSource(dataSourceOptions(database.url)).initialize();
+    const dataSource = await new DataSource(migrationDataSourceOptions(database.url)).initialize();
     try {
       const applied = await dataSource.runMigrations({ transaction: 'all' });
       await task(dataSource, config, applied);

@@ -11,7 +11,13 @@ export interface AppConfig {
   trustProxy: boolean | number | string;
   dataDir: string;
   database: { url?: string };
-  mail: { smtpUrl?: string; from: string; outDir: string };
+  mail: {
+    smtpUrl?: string;
+    from: string;
+    outDir: string;
+    /** Mails of one template to one address per hour at most; 0 = no limit. */
+    perAddressPerHour: number;
+  };
   auth: {
     issuer: string;
     audience: string;
@@ -172,6 +178,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       smtpUrl,
       from: value('MAIL_FROM') ?? '"Alat Berat" <no-reply@localhost>',
       outDir: `${dataDir}/mail`,
+      perAddressPerHour: integer('MAIL_PER_ADDRESS_PER_HOUR', 5, 0, 1_000_000),
     },
     auth: {
       issuer: value('JWT_ISSUER') ?? appUrl,

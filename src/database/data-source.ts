@@ -1,4 +1,4 @@
-import type { DataSourceOptions } from 'typeorm';
+import { DataSource, type DataSourceOptions, type Migration } from 'typeorm';
 import { EventRecord } from '../events/event.entity';
 import { SigningKeyRecord } from '../keys/signing-key.entity';
 import { OneTimeToken } from '../tokens/one-time-token.entity';
@@ -8,6 +8,7 @@ import { Session } from '../tokens/session.entity';
 import { User } from '../users/user.entity';
 import { InitialSchema1763700000000 } from './migrations/1763700000000-initial-schema';
 import { UserSearchIndexes1795295860811 } from './migrations/1795295860811-user-search-indexes';
+import { MailOutbox1796000000000 } from './migrations/1796000000000-mail-outbox';
 import { RefreshSuccessorSealed1796100000000 } from './migrations/1796100000000-refresh-successor-sealed';
 import { EventsKeysClients1796200000000 } from './migrations/1796200000000-events-keys-clients';
 import { SessionDevices1796400000000 } from './migrations/1796400000000-session-devices';
@@ -17,10 +18,27 @@ export const ENTITIES = [User, Session, RefreshToken, OneTimeToken, EventRecord,
 export const MIGRATIONS = [
   InitialSchema1763700000000,
   UserSearchIndexes1795295860811,
+  MailOutbox1796000000000,
   RefreshSuccessorSealed1796100000000,
   EventsKeysClients1796200000000,
   SessionDevices1796400000000,
 ];
+
+/**
+ * Every route answers within 5 s while PostgreSQL is away or hung (API.md): waiting for a pooled
+ * connection or opening one gives up after 2 s (an exhausted pool included); a query is cancelled
+ * by the server after 1.5 s (`statement_timeout`) and abandoned by the client after 1.8 s when the
+ * server does not answer at all (`query_timeout`). A request makes at most one waiting query
+ * before it fails, and a transaction adds its ROLLBACK: 3.6 s at worst.
+ */
+export const DATABASE_POOL = {
+  max: 20,
+  connectionTimeoutMillis: 2000,
+  statement_timeout: 1500,
+  query_timeout: 1800,
+  idleTimeoutMillis: 30_000,
+  keepAlive: true,
+};
 
 export function dataSourceOptions(url: string): DataSourceOptions {
   return {
@@ -33,6 +51,24 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     // The migrations own the schema (ids default to the built-in gen_random_uuid()); TypeORM need
     // not try CREATE EXTENSION "uuid-ossp" at every start, which needs rights a managed database may not give.
     installExtensions: false,
-    extra: { max: 20, connectionTimeoutMillis: 5000 },
+    extra: DATABASE_POOL,
   };
+}
+
+/**
+ * For migrations and command-line tasks: no request deadline, since a migration on a large
+ * table may rightly take longer than the 2 s a request may wait.
+ */
+export function migrationDataSourceOptions(url: string): DataSourceOptions {
+  return { ...dataSourceOptions(url), extra: { max: 2, connectionTimeoutMillis: 10_000 } };
+}
+
+/** Applies pending migrations on a connection of their own (all in one transaction), then closes it. */
+export async function runPendingMigrations(url: string): Promise<Migration[]> {
+  const dataSource = await new DataSource(migrationDataSourceOptions(url)).initialize();
+  try {
+    return await dataSource.runMigrations({ transaction: 'all' });
+  } finally {
+    await dataSource.destroy();
+  }
 }

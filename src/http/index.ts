@@ -11,4 +11,5 @@ export * from './setup';
 export * from './link-outcome';
 export * from './logging';
 export * from './browser';
+export * from './drain';
 export * from './body-limits';

@@ -1,80 +1,114 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import nodemailer, { Transporter } from 'nodemailer';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { Lang } from '../http';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
-import { renderMail, TemplateId } from './templates';
+import type { TemplateId } from './templates';
+
+/** What a request row carries to its handler: the address typed in the request and its language. */
+export interface MailRequest {
+  address: string;
+  lang: Lang;
+}
 
 /**
- * Sends templated mail. Delivery happens after the caller's transaction has committed and never
- * fails the request: a failed send is logged, and the flows that need a link can resend it.
- * With no SMTP_URL, mail is written to `.data/mail/` and its link is logged instead.
+ * Decides, in the worker's transaction, which mail (if any) a request leads to, and writes it
+ * with `send(…, manager)`. Registered by the module that knows users; mail/ knows only addresses.
+ */
+export type MailRequestHandler = (request: MailRequest, manager: EntityManager) => Promise<void>;
+
+/**
+ * The outbox's front door. `send` writes a mail in the caller's transaction, so the mail exists
+ * exactly when the change that causes it committed; `request` writes work whose lookup must not
+ * run in the request (resend, forgot: same answer and timing whatever the address). The worker
+ * (outbox.worker.ts) delivers both.
  */
 @Injectable()
-export class MailService implements OnModuleDestroy {
-  private readonly logger = new Logger(MailService.name);
-  private readonly transport: Transporter;
-  private readonly toFiles: boolean;
-  private readonly pending = new Set<Promise<void>>();
+export class MailService {
+  private readonly handlers = new Map<string, MailRequestHandler>();
+  /** Database time at boot: `idle()` waits for the rows written since then. */
+  private since?: Promise<string>;
 
-  constructor(@InjectConfig() private readonly config: AppConfig) {
-    this.toFiles = !config.mail.smtpUrl;
-    this.transport = config.mail.smtpUrl
-      ? nodemailer.createTransport(config.mail.smtpUrl)
-      : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
-  }
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
 
-  /** Queues one mail; returns at once. */
-  send(to: string, template: TemplateId, lang: Lang, vars: Record<string, string>): void {
-    this.track(this.deliver(to, template, lang, vars));
+  /**
+   * Queues one mail in the caller's transaction. Answers false, writing nothing, when the address
+   * already got MAIL_PER_ADDRESS_PER_HOUR mails of this template in the last hour.
+   */
+  async send(to: string, template: TemplateId, lang: Lang, vars: Record<string, string>, manager: EntityManager): Promise<boolean> {
+    if (!(await this.allows(to, template, manager))) return false;
+    await manager.query(`INSERT INTO mail_outbox (to_address, template, lang, vars) VALUES ($1, $2, $3, $4)`, [
+      to,
+      template,
+      lang,
+      JSON.stringify(vars),
+    ]);
+    return true;
   }
 
   /**
-   * Runs work that may end in a mail after the response has gone: "send a link if this address
-   * has an account". The answer then costs the same whether or not it has one, so its timing
-   * reveals nothing. A failure is logged; the client was told 202 either way.
+   * True while `to` may get another mail of this template this hour. Serialised per address and
+   * template until the transaction ends, so simultaneous requests cannot both pass the last slot.
+   * Check it before issuing a link, so a capped request does not invalidate the link already sent.
    */
-  later(description: string, task: () => Promise<void>): void {
-    this.track(
-      task().catch((error: unknown) =>
-        this.logger.error(`${description} failed: ${error instanceof Error ? error.message : String(error)}`),
-      ),
+  async allows(to: string, template: TemplateId, manager: EntityManager): Promise<boolean> {
+    const limit = this.config.mail.perAddressPerHour;
+    if (limit === 0) return true;
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtext('mail_outbox:' || $1 || ':' || $2))`, [to, template]);
+    const [{ count }] = await manager.query(
+      `SELECT count(*)::int AS count FROM mail_outbox
+        WHERE to_address = $1 AND template = $2 AND created_at > now() - interval '1 hour'`,
+      [to, template],
     );
+    return count < limit;
   }
 
-  private track(work: Promise<void>): void {
-    const tracked = work.finally(() => this.pending.delete(tracked));
-    this.pending.add(tracked);
+  /** Queues a request for the worker; it fails (and the caller answers 503) while the database is away. */
+  async request(kind: string, address: string, lang: Lang, manager: EntityManager = this.dataSource.manager): Promise<void> {
+    await manager.query(`INSERT INTO mail_outbox (to_address, request, lang) VALUES ($1, $2, $3)`, [address, kind, lang]);
   }
 
-  /** Resolves once every queued task and mail has been handed over (or failed). */
-  async idle(): Promise<void> {
-    while (this.pending.size) await Promise.all([...this.pending]);
+  /** Called at module init by whoever owns the request kind. */
+  registerRequestHandler(kind: string, handler: MailRequestHandler): void {
+    if (this.handlers.has(kind)) throw new Error(`a handler for mail request "${kind}" is already registered`);
+    this.handlers.set(kind, handler);
   }
 
-  private async deliver(to: string, template: TemplateId, lang: Lang, vars: Record<string, string>): Promise<void> {
-    const content = renderMail(template, lang, vars);
-    try {
-      // X-Template names the template, so a reader (a mail filter, the tests) need not parse the subject.
-      const info = await this.transport.sendMail({ from: this.config.mail.from, to, headers: { 'X-Template': template }, ...content });
-      if (this.toFiles) {
-        const dir = path.resolve(this.config.mail.outDir);
-        await mkdir(dir, { recursive: true });
-        const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${template}.eml`);
-        await writeFile(file, info.message as Buffer);
-        this.logger.log(`mail "${template}" to ${to} written to ${file}${vars.link ? `; link: ${vars.link}` : ''}`);
-      } else {
-        this.logger.log(`mail "${template}" sent to ${to}`);
-      }
-    } catch (error) {
-      this.logger.error(`mail "${template}" to ${to} failed: ${error instanceof Error ? error.message : String(error)}`);
+  handlerFor(kind: string): MailRequestHandler | undefined {
+    return this.handlers.get(kind);
+  }
+
+  /** Remembers the database's clock at boot (the worker calls this before its first poll). */
+  markStart(): void {
+    if (this.since) return;
+    const since = this.dataSource.query(`SELECT now()::text AS now`).then((rows: { now: string }[]) => rows[0].now);
+    // The database may be away right now: ask again next time rather than crash on an unhandled rejection.
+    since.catch(() => {
+      if (this.since === since) this.since = undefined;
+    });
+    this.since = since;
+  }
+
+  /**
+   * Resolves once no row written since this instance started is waiting: every mail and request
+   * queued so far (by any instance sharing the outbox) is delivered or given up. For tests and tools.
+   */
+  async idle(timeoutMs = 20_000): Promise<void> {
+    this.markStart();
+    const since = await this.since!;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const rows = await this.dataSource.query(
+        `SELECT 1 FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL AND created_at >= $1::timestamptz LIMIT 1`,
+        [since],
+      );
+      if (!rows.length) return;
+      if (Date.now() > deadline) throw new Error(`mail outbox still has undelivered rows after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
     }
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.idle();
-    this.transport.close();
   }
 }

@@ -4,7 +4,7 @@ import { PasswordHasher } from './password-hasher';
 
 describe('PasswordHasher (bcryptjs in worker threads)', () => {
   const hasher = new PasswordHasher(loadConfig({ BCRYPT_COST: '4' }));
-  afterAll(() => hasher.onModuleDestroy());
+  afterAll(() => hasher.destroy());
 
   it('hashes with the configured cost and verifies in the pool', async () => {
     const hash = await hasher.hash('rahasia123');

@@ -1,4 +1,4 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
@@ -10,7 +10,7 @@ export const MAX_PASSWORD_BYTES = 72;
 
 /** bcrypt in a worker-thread pool, so a burst of logins does not stall every other request. */
 @Injectable()
-export class PasswordHasher implements OnModuleDestroy {
+export class PasswordHasher implements OnApplicationShutdown {
   private readonly pool: Piscina;
   private readonly cost: number;
   /** Compared against when the account does not exist, so both failures take the same time. */
@@ -49,7 +49,15 @@ export class PasswordHasher implements OnModuleDestroy {
     return false;
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * The last hook of app.close(), after the HTTP server has drained (main.ts): a login still
+   * waiting for its hash is never cut off.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    await this.destroy();
+  }
+
+  async destroy(): Promise<void> {
     await this.pool.destroy();
   }
 }

@@ -1,3 +1,4 @@
+import type { Lang } from '../http';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 export const ROLES = ['customer', 'admin'] as const;
@@ -28,6 +29,10 @@ export class User {
 
   @Column({ type: 'varchar', length: 10, default: 'customer' })
   role: Role;
+
+  /** The language of every email to this user: the registration's Accept-Language. Not in responses. */
+  @Column({ type: 'varchar', length: 2, default: 'id' })
+  lang: Lang;
 
   @Column({ name: 'is_active', type: 'boolean', default: false })
   isActive: boolean;

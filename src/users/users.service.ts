@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { randomBytes } from 'node:crypto';
-import { type AuthUser, ForbiddenError } from '../http';
+import { type AuthUser, ForbiddenError, type Lang } from '../http';
 import { normalizeEmail } from './email';
 import { PasswordHasher } from './password-hasher';
 import type { Gender, Role, User } from './user.entity';
@@ -26,6 +26,7 @@ export interface NewUser {
   gender?: Gender | null;
   role?: Role;
   isActive?: boolean;
+  lang?: Lang;
 }
 
 @Injectable()

@@ -18,17 +18,41 @@ export interface TestApp {
   /** Base URL of the listening app (real HTTP on loopback). */
   url: string;
   http: ReturnType<typeof request>;
-  /** Waits until every mail the app queued has been handed to the SMTP server. */
+  /** Waits until every mail and mail request written since the app started has been delivered (by any app). */
   mailSettled(): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
- * Boots the real AppModule against the run's PostgreSQL, with a real SMTP server, listening on a
- * loopback port. `env` overrides the environment the configuration is read from.
+ * One SMTP server for every app of a test file: apps share the run's database and so its mail
+ * outbox, and any app's worker may deliver a mail another app wrote (as instances do in production).
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const smtp = await new TestSmtpServer().start();
+let sharedSmtp: { server: Promise<TestSmtpServer>; users: number } | undefined;
+
+async function acquireSharedSmtp(): Promise<{ smtp: TestSmtpServer; release: () => Promise<void> }> {
+  sharedSmtp ??= { server: new TestSmtpServer().start(), users: 0 };
+  const shared = sharedSmtp;
+  shared.users += 1;
+  const smtp = await shared.server;
+  return {
+    smtp,
+    release: async () => {
+      shared.users -= 1;
+      if (shared.users === 0 && sharedSmtp === shared) {
+        sharedSmtp = undefined;
+        await smtp.stop();
+      }
+    },
+  };
+}
+
+/**
+ * Boots the real AppModule against the run's PostgreSQL, with a real SMTP server, listening on a
+ * loopback port. `env` overrides the environment the configuration is read from. The SMTP server
+ * is the file's shared one unless `options.smtp` names another (which the caller then stops).
+ */
+export async function startTestApp(env: Record<string, string> = {}, options: { smtp?: TestSmtpServer } = {}): Promise<TestApp> {
+  const { smtp, release } = options.smtp ? { smtp: options.smtp, release: async () => undefined } : await acquireSharedSmtp();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'alat-berat-app-'));
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -54,7 +78,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     mailSettled: () => mail.idle(),
     async close() {
       await app.close();
-      await smtp.stop();
+      await release();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -31,6 +31,7 @@ export class TestSmtpServer {
   private server?: SMTPServer;
   port = 0;
 
+  /** Listens on the port it had before, if it was started (and stopped) already: a restart. */
   async start(): Promise<this> {
     this.server = new SMTPServer({
       authOptional: true,
@@ -56,7 +57,10 @@ export class TestSmtpServer {
           .catch(callback);
       },
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.server.once('error', reject);
+      this.server!.listen(this.port, '127.0.0.1', () => resolve());
+    });
     this.port = (this.server.server.address() as { port: number }).port;
     return this;
   }
@@ -115,7 +119,10 @@ export class TestSmtpServer {
     );
   }
 
+  /** Closes the port: the app's deliveries fail (connection refused) until `start()` again. */
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+    const server = this.server;
+    this.server = undefined;
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   }
 }
