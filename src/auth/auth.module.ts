@@ -15,6 +15,7 @@ import { JwtAuthGuard, RolesGuard } from './auth.guards';
 import { AuthService } from './auth.service';
 import { JwtStrategy } from './jwt.strategy';
 import { PasswordResetService } from './password-reset.service';
+import { SessionUserQuery } from './session-user.query';
 
 @Module({
   imports: [
@@ -46,6 +47,7 @@ import { PasswordResetService } from './password-reset.service';
     AuthService,
     PasswordResetService,
     JwtStrategy,
+    SessionUserQuery,
     // Order matters: authenticate first, then check roles.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },

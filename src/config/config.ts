@@ -26,6 +26,8 @@ export interface AppConfig {
     keysDir: string;
     passwordResetUrl?: string;
   };
+  /** Prometheus /metrics on a port of its own; off when METRICS_PORT is unset. */
+  metrics: { port?: number };
   rateLimit: {
     perMinute: number;
     loginFailuresLimit: number;
@@ -104,6 +106,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     problems.push('JWT_PRIVATE_KEY must be a PKCS#8 PEM private key ("-----BEGIN PRIVATE KEY-----")');
   }
   const bcryptCost = integer('BCRYPT_COST', 10, 4, 15);
+  const metricsPort = value('METRICS_PORT') === undefined ? undefined : integer('METRICS_PORT', 0, 1, 65535);
+  if (metricsPort === port) {
+    problems.push(`METRICS_PORT must differ from PORT (${port}): /metrics is never served on the public port`);
+  }
   const trustProxyRaw = value('TRUST_PROXY');
   const trustProxy =
     trustProxyRaw === undefined || trustProxyRaw === 'false' || trustProxyRaw === '0'
@@ -147,6 +153,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       keysDir: `${dataDir}/keys`,
       passwordResetUrl: url('PASSWORD_RESET_URL', ['http:', 'https:']),
     },
+    metrics: { port: metricsPort },
     rateLimit: {
       perMinute: integer('RATE_LIMIT_PER_MINUTE', 20, 0, 1_000_000),
       loginFailuresLimit: integer('LOGIN_FAILURES_LIMIT', 10, 0, 1_000_000),
