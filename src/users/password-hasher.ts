@@ -16,11 +16,11 @@ export class PasswordHasher implements OnModuleDestroy {
   constructor(@InjectConfig() config: AppConfig) {
     this.cost = config.auth.bcryptCost;
     // One thread per core: bcrypt is CPU-bound, so more threads only queue inside the OS instead
-    // of in piscina. One thread stays up (the first login pays no thread start; ~8 MiB each); the
-    // others start under load and stop after a minute idle. The worker lowers its own priority.
+    // of in piscina. None at start (a thread costs ~10 MiB and start-up time): they start with the
+    // first hash (~30 ms once) and stop after a minute idle. The worker lowers its own priority.
     this.pool = new Piscina({
       filename: path.join(__dirname, 'password.worker.cjs'),
-      minThreads: 1,
+      minThreads: 0,
       maxThreads: Math.max(1, availableParallelism()),
       idleTimeout: 60_000,
     });
