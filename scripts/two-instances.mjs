@@ -13,7 +13,7 @@
 // Everything runs on loopback, in a temp dir, on free ports; nginx with a config of its own.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -388,6 +388,7 @@ async function main() {
 
   // -------------------------------------------------------------- 3. throughput --
   say(`\n3. GET /api/users/me through nginx, 50 connections, ${LOAD_SECONDS} s each (autocannon in this process, same 2 cores)`);
+  say(`  machine load average before: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (2 cores; above 2 the figures are disturbed)`);
   await load(front, loadToken, 2); // warm-up
   const one = await load(`http://127.0.0.1:${portOne}`, loadToken, LOAD_SECONDS);
   const two = await load(front, loadToken, LOAD_SECONDS);

@@ -33,15 +33,29 @@ export class TokensService {
     return manager ?? this.dataSource.manager;
   }
 
-  /** A new login: a session and its first refresh token. */
-  async createSession(userId: string, ttlSeconds: number, manager?: EntityManager) {
-    const db = this.manager(manager);
-    const session = await db.getRepository(Session).save({
-      userId,
-      expiresAt: new Date(Date.now() + ttlSeconds * 1000),
-    });
+  /**
+   * A new login: a session and its first refresh token, in one statement (one round trip, one
+   * commit; TypeORM's save + insert took five round trips and two commits).
+   */
+  async createSession(userId: string, ttlSeconds: number, manager?: EntityManager): Promise<{ session: Session; refreshToken: string }> {
     const { token, hash } = newSecretToken();
-    await db.getRepository(RefreshToken).insert({ sessionId: session.id, tokenHash: hash, parentId: null });
+    const rows: Array<{ id: string; created_at: Date; expires_at: Date }> = await this.manager(manager).query(
+      `WITH session AS (
+         INSERT INTO sessions (user_id, expires_at) VALUES ($1, now() + make_interval(secs => $2)) RETURNING id, created_at, expires_at
+       ), token AS (
+         INSERT INTO refresh_tokens (session_id, token_hash) SELECT id, $3 FROM session
+       )
+       SELECT id, created_at, expires_at FROM session`,
+      [userId, ttlSeconds, hash],
+    );
+    const session = Object.assign(new Session(), {
+      id: rows[0].id,
+      userId,
+      createdAt: rows[0].created_at,
+      expiresAt: rows[0].expires_at,
+      revokedAt: null,
+      revokeReason: null,
+    });
     return { session, refreshToken: token };
   }
 
