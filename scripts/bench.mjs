@@ -20,11 +20,15 @@ if (!existsSync(path.join(SOURCE, 'run.mjs'))) {
   process.exit(2);
 }
 // A copy with its own node_modules, refreshed when the runner's lockfile or run.mjs changes.
-const stale = (file) => !existsSync(path.join(COPY, file)) || statSync(path.join(SOURCE, file)).mtimeMs > statSync(path.join(COPY, file)).mtimeMs;
+const stale = (file) =>
+  !existsSync(path.join(COPY, file)) || statSync(path.join(SOURCE, file)).mtimeMs > statSync(path.join(COPY, file)).mtimeMs;
 if (stale('run.mjs') || stale('package-lock.json') || !existsSync(path.join(COPY, 'node_modules'))) {
   console.log(`copying the runner to ${COPY} and installing it (npm ci) ...`);
   rmSync(COPY, { recursive: true, force: true });
-  cpSync(SOURCE, COPY, { recursive: true, filter: (src) => !src.includes(`${path.sep}node_modules`) && !src.includes(`${path.sep}data${path.sep}`) });
+  cpSync(SOURCE, COPY, {
+    recursive: true,
+    filter: (src) => !src.includes(`${path.sep}node_modules`) && !src.includes(`${path.sep}data${path.sep}`),
+  });
   const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: COPY, stdio: 'inherit' });
   if (ci.status !== 0) process.exit(ci.status ?? 1);
 }
@@ -64,8 +68,14 @@ function row(label, key, name, goal) {
     `${fmt(other(key))} %`,
   ]);
 }
-row('GET /api/users/me', 'me', 'main', { text: '≥ 0.8 req/s, ≤ 1.3 CPU, p99 ≤ 2×', ok: (r) => r.ratio >= 0.8 && r.cpuRatio <= 1.3 && r.p99Ratio <= 2 });
-row('GET /api/users/:id', 'byId', 'main', { text: '≥ 0.8 req/s, ≤ 1.3 CPU, p99 ≤ 2×', ok: (r) => r.ratio >= 0.8 && r.cpuRatio <= 1.3 && r.p99Ratio <= 2 });
+row('GET /api/users/me', 'me', 'main', {
+  text: '≥ 0.8 req/s, ≤ 1.3 CPU, p99 ≤ 2×',
+  ok: (r) => r.ratio >= 0.8 && r.cpuRatio <= 1.3 && r.p99Ratio <= 2,
+});
+row('GET /api/users/:id', 'byId', 'main', {
+  text: '≥ 0.8 req/s, ≤ 1.3 CPU, p99 ≤ 2×',
+  ok: (r) => r.ratio >= 0.8 && r.cpuRatio <= 1.3 && r.p99Ratio <= 2,
+});
 row('POST /api/users/refresh', 'refresh', 'main', { text: '≥ 0.7 req/s', ok: (r) => r.ratio >= 0.7 });
 row('/me while 10 connections log in', 'mixed', 'me', { text: '≥ 0.8 req/s, p99 ≤ 2×', ok: (r) => r.ratio >= 0.8 && r.p99Ratio <= 2 });
 row('  … the logins meanwhile', 'mixed', 'login', { text: '', ok: () => undefined });

@@ -79,7 +79,8 @@ function nginxBinary() {
   const policy = '/usr/sbin/policy-rc.d';
   const ownPolicy = !existsSync(policy);
   const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
-  if (ownPolicy) spawnSync(...cmd(sudo, 'sh', ['-c', `printf '#!/bin/sh\\nexit 101\\n' > ${policy} && chmod +x ${policy}`]), { stdio: 'inherit' });
+  if (ownPolicy)
+    spawnSync(...cmd(sudo, 'sh', ['-c', `printf '#!/bin/sh\\nexit 101\\n' > ${policy} && chmod +x ${policy}`]), { stdio: 'inherit' });
   try {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     spawnSync(...cmd(sudo, 'apt-get', ['update', '-qq']), { stdio: 'inherit', env });
@@ -204,7 +205,11 @@ async function waitHealthy(base, child, timeoutMs = 120_000) {
 
 function startInstance(name, port, env) {
   const log = openSync(path.join(work, `${name}.log`), 'w');
-  const child = spawn(process.execPath, ['dist/src/main.js'], { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, ['dist/src/main.js'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', log, log],
+  });
   children.push(child);
   return child;
 }
@@ -214,7 +219,11 @@ async function call(base, method, url, { body, token, headers = {} } = {}) {
   const res = await fetch(`${base}${url}`, {
     method,
     redirect: 'manual',
-    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    headers: {
+      ...(body ? { 'content-type': 'application/json' } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
@@ -267,7 +276,9 @@ async function main() {
   const msB = await waitHealthy(`http://127.0.0.1:${portB}`, b);
   say(`instances: A on ${portA} (healthy in ${msA} ms), B on ${portB} (${msB} ms); one PostgreSQL, Redis ${REDIS_URL}`);
   const nginxDir = nginxConfig({ both: portBoth, onlyA: portOne, a: portA, b: portB });
-  const proxy = spawn(nginx, ['-p', nginxDir, '-c', path.join(nginxDir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const proxy = spawn(nginx, ['-p', nginxDir, '-c', path.join(nginxDir, 'nginx.conf'), '-g', 'daemon off;'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   children.push(proxy);
   await waitHealthy(front, proxy);
   const version = spawnSync(nginx, ['-v'], { encoding: 'utf8' }).stderr.trim().replace('nginx version: ', '');
@@ -306,8 +317,13 @@ async function main() {
   res = await api('GET', '/api/users/me', { token: access });
   check(res.status === 200 && res.body.data[0].email === email, `GET /api/users/me → ${res.status}`);
   // Both instances verify the token the other signed (shared key) and see the same session.
-  const direct = await Promise.all([portA, portB].map((port) => call(`http://127.0.0.1:${port}`, 'GET', '/api/users/me', { token: access })));
-  check(direct.every((r) => r.status === 200), `the same access token on A and on B directly → ${direct.map((r) => r.status).join(', ')}`);
+  const direct = await Promise.all(
+    [portA, portB].map((port) => call(`http://127.0.0.1:${port}`, 'GET', '/api/users/me', { token: access })),
+  );
+  check(
+    direct.every((r) => r.status === 200),
+    `the same access token on A and on B directly → ${direct.map((r) => r.status).join(', ')}`,
+  );
   res = await api('GET', `/api/users/${id}`, { token: access });
   check(res.status === 200, `GET /api/users/:id → ${res.status}`);
   res = await api('GET', '/api/users', { token: access });
@@ -330,8 +346,13 @@ async function main() {
   ({ access_token: access, refresh_token: refresh } = res.body);
   res = await api('POST', '/api/users/logout', { token: access, body: {} });
   check(res.status === 200, `POST /api/users/logout → ${res.status}`);
-  const after = await Promise.all([portA, portB].map((port) => call(`http://127.0.0.1:${port}`, 'GET', '/api/users/me', { token: access })));
-  check(after.every((r) => r.status === 401), `that access token on A and on B after logout → ${after.map((r) => r.status).join(', ')}`);
+  const after = await Promise.all(
+    [portA, portB].map((port) => call(`http://127.0.0.1:${port}`, 'GET', '/api/users/me', { token: access })),
+  );
+  check(
+    after.every((r) => r.status === 401),
+    `that access token on A and on B after logout → ${after.map((r) => r.status).join(', ')}`,
+  );
   res = await api('POST', '/api/users/password/forgot', { body: { email: newEmail } });
   check(res.status === 202, `POST /api/users/password/forgot → ${res.status}`);
   const reset = await mailTo(newEmail, (m) => m.link?.includes('/password/reset'));
@@ -371,7 +392,10 @@ async function main() {
   const seen = new Map();
   for (const m of mails) seen.set(`${m.to}|${m.subject}|${m.link ?? ''}`, (seen.get(`${m.to}|${m.subject}|${m.link ?? ''}`) ?? 0) + 1);
   const duplicates = [...seen].filter(([, n]) => n > 1);
-  check(duplicates.length === 0, `${mails.length} mails, each sent once${duplicates.length ? `; duplicated: ${duplicates.map(([k]) => k).join('; ')}` : ''}`);
+  check(
+    duplicates.length === 0,
+    `${mails.length} mails, each sent once${duplicates.length ? `; duplicated: ${duplicates.map(([k]) => k).join('; ')}` : ''}`,
+  );
 
   // ------------------------------------------------------------ 2. shared rate limit --
   say(`\n2. the rate limit is shared (RATE_LIMIT_PER_MINUTE=${RATE_LIMIT}, Redis): POST /api/users/activation/resend, alternating A, B`);
@@ -384,11 +408,16 @@ async function main() {
   say(`  ${statuses.join(' ')}`);
   const firstLimited = statuses.findIndex((s) => s.endsWith(':429'));
   // The flow above already used this route once from this address.
-  check(firstLimited >= RATE_LIMIT - 1 && firstLimited <= RATE_LIMIT, `first 429 at request ${firstLimited + 1} of the alternating run (limit ${RATE_LIMIT} per address, both instances counted together)`);
+  check(
+    firstLimited >= RATE_LIMIT - 1 && firstLimited <= RATE_LIMIT,
+    `first 429 at request ${firstLimited + 1} of the alternating run (limit ${RATE_LIMIT} per address, both instances counted together)`,
+  );
 
   // -------------------------------------------------------------- 3. throughput --
   say(`\n3. GET /api/users/me through nginx, 50 connections, ${LOAD_SECONDS} s each (autocannon in this process, same 2 cores)`);
-  say(`  machine load average before: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (2 cores; above 2 the figures are disturbed)`);
+  say(
+    `  machine load average before: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (2 cores; above 2 the figures are disturbed)`,
+  );
   await load(front, loadToken, 2); // warm-up
   const one = await load(`http://127.0.0.1:${portOne}`, loadToken, LOAD_SECONDS);
   const two = await load(front, loadToken, LOAD_SECONDS);
@@ -406,7 +435,10 @@ async function main() {
   const killed = await running;
   const failed = killed.non2xx + killed.errors + killed.timeouts;
   say(line('during the kill', killed));
-  check(failed <= 50, `${failed} of ${killed.requests.total} requests failed (at most the 50 in flight; GETs on the dead instance are retried on A)`);
+  check(
+    failed <= 50,
+    `${failed} of ${killed.requests.total} requests failed (at most the 50 in flight; GETs on the dead instance are retried on A)`,
+  );
   res = await call(front, 'GET', '/api/health');
   check(res.status === 200, `after the kill nginx still answers from A → ${res.status}`);
   b = startInstance('b2', portB, shared);
