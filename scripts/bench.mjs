@@ -1,126 +1,127 @@
-// Benchmark of the hot paths, against the compiled server (npm run bench builds it first).
-// Starts the service on a fresh embedded PostgreSQL (or DATABASE_URL) in a child process,
-// drives it over loopback HTTP with autocannon, and prints requests/s, p50/p99 and RSS.
-// Figures, not assertions: run it on a quiet machine and compare runs.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+// `npm run bench`: the yardstick of issue 12. Drives ../shared/perf's runner (copied to a temp dir
+// and installed there once, since shared/ may be read-only) with `--target both --project .`: the
+// same load on this service and on the lean baseline, A B A B, on a throwaway PostgreSQL. Then
+// prints the goal table: each figure beside the baseline's and the goal.
+//   npm run bench                          # full run (both targets, 2 rounds, 10 s: 10-15 minutes)
+//   npm run bench -- --duration 5 --rounds 1 --scenarios a,b   # anything else goes to run.mjs
+//   PERF_DIR=/path/to/perf npm run bench   # another copy of the runner
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
-import { startBenchServer } from './bench-server.mjs';
 
-const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
-const PORT = Number(process.env.BENCH_PORT ?? 3901);
-const dataDir = mkdtempSync(path.join(tmpdir(), 'alat-berat-bench-'));
+const ROOT = path.resolve(import.meta.dirname, '..');
+const SOURCE = path.resolve(process.env.PERF_DIR ?? path.join(ROOT, '..', 'shared', 'perf'));
+const COPY = path.join(tmpdir(), 'alat-berat-perf');
+const JSON_OUT = path.join(COPY, 'data', `bench-${Date.now()}.json`);
 
-const server = await startBenchServer(PORT, { DATA_DIR: dataDir });
-const { base } = server;
-
-function rss(field = 'VmRSS') {
-  const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
-  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return `${(kb / 1024).toFixed(0)} MB`;
+if (!existsSync(path.join(SOURCE, 'run.mjs'))) {
+  console.error(`no perf runner at ${SOURCE} (set PERF_DIR to a checkout of shared/perf)`);
+  process.exit(2);
 }
-
-async function json(method, url, body, headers = {}) {
-  const res = await fetch(`${base}${url}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...headers },
-    body: body ? JSON.stringify(body) : undefined,
+// A copy with its own node_modules, refreshed when the runner's lockfile or run.mjs changes.
+const stale = (file) =>
+  !existsSync(path.join(COPY, file)) || statSync(path.join(SOURCE, file)).mtimeMs > statSync(path.join(COPY, file)).mtimeMs;
+if (stale('run.mjs') || stale('package-lock.json') || !existsSync(path.join(COPY, 'node_modules'))) {
+  console.log(`copying the runner to ${COPY} and installing it (npm ci) ...`);
+  rmSync(COPY, { recursive: true, force: true });
+  cpSync(SOURCE, COPY, {
+    recursive: true,
+    filter: (src) => !src.includes(`${path.sep}node_modules`) && !src.includes(`${path.sep}data${path.sep}`),
   });
-  return { status: res.status, body: await res.json() };
+  const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: COPY, stdio: 'inherit' });
+  if (ci.status !== 0) process.exit(ci.status ?? 1);
 }
+mkdirSync(path.dirname(JSON_OUT), { recursive: true });
 
-async function activeUser(email, password) {
-  await json('POST', '/api/users', { name: 'Bench', email, password, confirmation: password });
-  // No SMTP_URL: the mail is a file under DATA_DIR/mail; follow its link like a person would.
-  for (let i = 0; i < 50; i++) {
-    let files = [];
-    try {
-      files = readdirSync(path.join(dataDir, 'mail'));
-    } catch {
-      /* the mail directory appears with the first mail */
-    }
-    files = files.filter((f) => f.endsWith('-activation.eml'));
-    const link = files
-      .map((f) => readFileSync(path.join(dataDir, 'mail', f), 'utf8').replace(/=\r?\n/g, ''))
-      .find((eml) => eml.includes(email))
-      ?.match(/https?:\/\/\S+\/activate\/[\w-]+/)?.[0];
-    if (link) {
-      await fetch(`${base}${new URL(link).pathname}`);
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('no activation mail');
-}
+const passthrough = process.argv.slice(2);
+const args = ['run.mjs', '--target', 'both', '--project', ROOT, '--json', JSON_OUT, ...passthrough];
+console.log(`node ${args.join(' ')}`);
+const run = spawnSync(process.execPath, args, { cwd: COPY, stdio: 'inherit' });
+if (!existsSync(JSON_OUT)) process.exit(run.status ?? 1);
 
-function run(name, { path: route, ...options }) {
-  return autocannon({ url: `${base}${route}`, duration: DURATION, connections: 20, ...options }).then((result) => ({ name, result }));
-}
-
-function row({ name, result }) {
-  const non2xx = result.non2xx + result.errors;
-  return {
-    scenario: name,
-    'req/s': Math.round(result.requests.average),
-    'p50 ms': result.latency.p50,
-    'p99 ms': result.latency.p99,
-    'max ms': result.latency.max,
-    'non-2xx': non2xx,
-    statuses: Object.entries(result.statusCodeStats ?? {})
-      .map(([code, { count }]) => `${code}×${count}`)
-      .join(' '),
-  };
-}
-
-try {
-  const password = 'rahasia123';
-  await activeUser('bench@example.com', password);
-  const login = await json('POST', '/api/users/login', { email: 'bench@example.com', password });
-  const auth = { authorization: `Bearer ${login.body.access_token}` };
-  const idle = rss();
-
-  const rows = [];
-  rows.push(row(await run('GET /api/health', { path: '/api/health' })));
-  rows.push(row(await run('GET /api/users/me', { path: '/api/users/me', headers: auth })));
-  rows.push(
-    row(
-      await run('POST /api/users/login', {
-        path: '/api/users/login',
-        method: 'POST',
-        connections: 10,
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: 'bench@example.com', password }),
-      }),
-    ),
-  );
-  // The event loop under a burst of logins: /me measured while 10 logins are always in flight.
-  const [me, logins] = await Promise.all([
-    run('GET /api/users/me during logins', { path: '/api/users/me', headers: auth }),
-    run('  (the logins meanwhile)', {
-      path: '/api/users/login',
-      method: 'POST',
-      connections: 10,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'bench@example.com', password }),
-    }),
+// ------------------------------------------------------------------ the goal table --
+const result = JSON.parse(readFileSync(JSON_OUT, 'utf8'));
+const ours = result.targets.project;
+const base = result.targets.baseline;
+const fmt = (n, digits = 0) => (n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits }));
+const part = (target, key, name = 'main') => target?.scenarios?.[key]?.mean?.[name];
+const cpu = (target, key) => target?.scenarios?.[key]?.serverUsPerReq;
+const other = (key) => Math.max(...['project', 'baseline'].map((t) => result.targets[t]?.scenarios?.[key]?.cpu?.otherPct ?? 0));
+const mark = (ok) => (ok === undefined ? '' : ok ? 'yes' : 'NO');
+const rows = [];
+function row(label, key, name, goal) {
+  const a = part(ours, key, name);
+  const b = part(base, key, name);
+  if (!a || !b) return;
+  const ratio = a.okRps / b.okRps;
+  const cpuRatio = cpu(ours, key) / cpu(base, key);
+  const p99Ratio = a.p99 / b.p99;
+  rows.push([
+    label,
+    `${fmt(a.okRps)} req/s, p99 ${fmt(a.p99, 1)} ms`,
+    `${fmt(b.okRps)} req/s, p99 ${fmt(b.p99, 1)} ms`,
+    fmt(ratio, 2),
+    name === 'main' || key !== 'mixed' ? `${fmt(cpu(ours, key))} / ${fmt(cpu(base, key))} µs (${fmt(cpuRatio, 2)})` : '',
+    goal.text,
+    mark(goal.ok({ ratio, cpuRatio, p99Ratio })),
+    `${fmt(other(key))} %`,
   ]);
-  rows.push(row(me), row(logins));
-  rows.push(
-    row(
-      await run('POST /api/users (400, validation)', {
-        path: '/api/users',
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ name: '', email: 'nope', password: 'x', confirmation: 'y' }),
-      }),
-    ),
-  );
-
-  console.log(`\n${DURATION} s per scenario, 20 connections (10 for logins), BCRYPT_COST=${process.env.BCRYPT_COST ?? 10}, loopback\n`);
-  console.table(rows);
-  console.log(`RSS: ${idle} idle after start-up, ${rss()} at the end, ${rss('VmHWM')} peak`);
-} finally {
-  await server.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 }
+row('GET /api/users/me', 'me', 'main', {
+  text: '≥ 0.8 req/s, ≤ 1.3 CPU, p99 ≤ 2×',
+  ok: (r) => r.ratio >= 0.8 && r.cpuRatio <= 1.3 && r.p99Ratio <= 2,
+});
+row('GET /api/users/:id', 'byId', 'main', {
+  text: '≥ 0.8 req/s, ≤ 1.3 CPU, p99 ≤ 2×',
+  ok: (r) => r.ratio >= 0.8 && r.cpuRatio <= 1.3 && r.p99Ratio <= 2,
+});
+row('POST /api/users/refresh', 'refresh', 'main', { text: '≥ 0.7 req/s', ok: (r) => r.ratio >= 0.7 });
+row('/me while 10 connections log in', 'mixed', 'me', { text: '≥ 0.8 req/s, p99 ≤ 2×', ok: (r) => r.ratio >= 0.8 && r.p99Ratio <= 2 });
+row('  … the logins meanwhile', 'mixed', 'login', { text: '', ok: () => undefined });
+const login = part(ours, 'login');
+if (login) {
+  const limit = result.bcrypt.theoreticalLoginRps;
+  const share = login.okRps / limit;
+  const b = part(base, 'login');
+  rows.push([
+    'POST /api/users/login (bcrypt 10)',
+    `${fmt(login.okRps, 1)}/s = ${fmt(share * 100)} % of the bcrypt limit`,
+    b ? `${fmt(b.okRps, 1)}/s = ${fmt((b.okRps / limit) * 100)} %` : '–',
+    b ? fmt(login.okRps / b.okRps, 2) : '–',
+    '',
+    `≥ 0.9 × ${fmt(limit, 1)}/s`,
+    mark(share >= 0.9),
+    `${fmt(other('login'))} %`,
+  ]);
+}
+rows.push([
+  'start (`npm start`, spawn → health 200)',
+  `${fmt(ours.startupMs / 1000, 2)} s`,
+  `${fmt(base.startupMs / 1000, 2)} s`,
+  '',
+  '',
+  '≤ 2 s',
+  mark(ours.startupMs <= 2000),
+  '',
+]);
+rows.push([
+  'memory RSS idle / peak (server process)',
+  `${fmt(ours.rss.idleServerMb)} / ${fmt(ours.rss.peakServerMb)} MiB`,
+  `${fmt(base.rss.idleServerMb)} / ${fmt(base.rss.peakServerMb)} MiB`,
+  '',
+  '',
+  '≤ 120 / ≤ 200 MiB',
+  mark(ours.rss.idleServerMb <= 120 && ours.rss.peakServerMb <= 200),
+  '',
+]);
+const header = ['route', 'this service', 'baseline', 'ratio req/s', 'CPU per request (ours / baseline)', 'goal', 'met', 'other CPU'];
+console.log('\n=== issue 12 goal table ===');
+console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
+for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+console.log(
+  `\n"other CPU" is the most that processes outside the run took (of 200 %) in either target's runs: above 20 % the figures are disturbed.` +
+    `\nStart-up as the runner measures it: \`npm start\` with DATABASE_URL (its own PostgreSQL); the embedded default adds its own start.` +
+    `\nList and search at 100,000 users: \`npm run bench:list\`. Every figure: ${JSON_OUT}`,
+);
+process.exit(run.status ?? 0);

@@ -64,10 +64,10 @@ const ALIASES: Record<string, { of: string; note: string; cannot?: string[] }> =
 const NO_DATABASE = new Set(['jwks', 'openidConfiguration', 'resetPasswordForm']);
 
 /** Documents kept per app, so `npm run openapi` writes exactly what /docs-json serves. */
-const documents = new WeakMap<INestApplication, OpenAPIObject>();
+const documents = new WeakMap<INestApplication, () => OpenAPIObject>();
 
 /** Swagger UI at /docs, the OpenAPI 3 document at /docs-json. */
-export function setupDocs(app: INestApplication): OpenAPIObject {
+export function setupDocs(app: INestApplication): void {
   const config = new DocumentBuilder()
     .setTitle('Alat Berat user service')
     .setDescription(
@@ -88,19 +88,21 @@ export function setupDocs(app: INestApplication): OpenAPIObject {
         'Refresh tokens are opaque and rotate on every use.',
     })
     .build();
-  const document = postProcess(SwaggerModule.createDocument(app, config, { operationIdFactory: operationId }), rateLimited(app));
-  documents.set(app, document);
-  SwaggerModule.setup('docs', app, document, {
+  // Built on the first /docs, /docs-json or documentOf() call, not at every start, and kept.
+  let document: OpenAPIObject | undefined;
+  const build = () =>
+    (document ??= postProcess(SwaggerModule.createDocument(app, config, { operationIdFactory: operationId }), rateLimited(app)));
+  documents.set(app, build);
+  SwaggerModule.setup('docs', app, build, {
     jsonDocumentUrl: 'docs-json',
     swaggerOptions: { persistAuthorization: true },
   });
-  return document;
 }
 
 export function documentOf(app: INestApplication): OpenAPIObject {
-  const document = documents.get(app);
-  if (!document) throw new Error('setupDocs(app) has not run');
-  return document;
+  const build = documents.get(app);
+  if (!build) throw new Error('setupDocs(app) has not run');
+  return build();
 }
 
 type Json = Record<string, unknown>;

@@ -16,6 +16,7 @@ import {
   uuidParam,
 } from '../http';
 import { toUserResponse, UserResponseDto } from '../users/dto/user-response.dto';
+import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { AccountService } from './account.service';
 import { EventResponseDto, ListEventsQueryDto, toEventResponse } from './dto/events.dto';
@@ -68,8 +69,8 @@ export class AccountController {
   @ApiOperation({ summary: 'The caller’s own user' })
   @ApiEnvelopeResponse({ status: 200, message: 'get_user_ok', type: UserResponseDto })
   @ApiErrorResponses({ 401: ['token_invalid'] })
-  async me(@CurrentUser() caller: AuthUser) {
-    return ok('get_user_ok', toUserResponse(await this.users.getById(caller.id)));
+  async me(@CurrentUser() caller: AuthUser<User>) {
+    return ok('get_user_ok', toUserResponse(caller.user ?? (await this.users.getById(caller.id))));
   }
 
   @Get('me/sessions')
@@ -126,8 +127,10 @@ export class AccountController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiEnvelopeResponse({ status: 200, message: 'get_user_ok', type: UserResponseDto })
   @ApiErrorResponses({ 400: ['v_uuid'], 401: ['token_invalid'], 403: ['forbidden'], 404: ['user_not_found'] })
-  async getOne(@CurrentUser() caller: AuthUser, @Param('id', uuidParam('id')) id: string) {
-    return ok('get_user_ok', toUserResponse(await this.users.getForCaller(caller, id)));
+  async getOne(@CurrentUser() caller: AuthUser<User>, @Param('id', uuidParam('id')) id: string) {
+    // Self: the row the guard loaded with the session check; anyone else: the usual read and rules.
+    const own = caller.id === id ? caller.user : undefined;
+    return ok('get_user_ok', toUserResponse(own ?? (await this.users.getForCaller(caller, id))));
   }
 
   @Get(':id/events')

@@ -13,6 +13,7 @@ import { AuthService } from './auth.service';
 import { IntrospectionController } from './introspection.controller';
 import { JwtStrategy } from './jwt.strategy';
 import { PasswordResetService } from './password-reset.service';
+import { SessionUserQuery } from './session-user.query';
 
 @Module({
   imports: [UsersModule, TokensModule, MailModule, KeysModule, RateLimitModule, PassportModule, EventsModule],
@@ -21,6 +22,7 @@ import { PasswordResetService } from './password-reset.service';
     AuthService,
     PasswordResetService,
     JwtStrategy,
+    SessionUserQuery,
     // Order matters: authenticate first, then check roles.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },

@@ -5,9 +5,10 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AuthUser, UnauthorizedError } from '../http';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
-import { TokensService } from '../tokens/tokens.service';
 import { KeysService } from '../keys/keys.service';
 import { ACCESS_TOKEN_ALGORITHM } from '../keys/signing-key';
+import type { User } from '../users/user.entity';
+import { SessionUserQuery } from './session-user.query';
 
 export interface AccessTokenClaims {
   sub: string;
@@ -19,13 +20,14 @@ export interface AccessTokenClaims {
 /**
  * Verifies the access token (signature with the pinned algorithm, issuer, audience, expiry), then
  * asks the database whether its session is still live, so logout and deletion end access at once.
+ * The same query loads the user, attached to the request for handlers that need it (/me, /:id).
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
     @InjectConfig() config: AppConfig,
     keys: KeysService,
-    private readonly tokens: TokensService,
+    private readonly sessions: SessionUserQuery,
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
@@ -52,11 +54,12 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  async validate(claims: Partial<AccessTokenClaims>): Promise<AuthUser> {
+  async validate(claims: Partial<AccessTokenClaims>): Promise<AuthUser<User>> {
     if (claims.typ !== 'access' || typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || typeof claims.role !== 'string') {
       throw new UnauthorizedError();
     }
-    if (!(await this.tokens.isSessionActive(claims.sid, claims.sub))) throw new UnauthorizedError();
-    return { id: claims.sub, role: claims.role, sessionId: claims.sid };
+    const user = await this.sessions.find(claims.sid, claims.sub);
+    if (!user) throw new UnauthorizedError();
+    return { id: claims.sub, role: claims.role, sessionId: claims.sid, user };
   }
 }

@@ -47,6 +47,8 @@ export interface AppConfig {
     amqpUrl?: string;
     exchange: string;
   };
+  /** Prometheus /metrics on a port of its own; off when METRICS_PORT is unset. */
+  metrics: { port?: number };
   rateLimit: {
     perMinute: number;
     loginFailuresLimit: number;
@@ -131,6 +133,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (!/^[\w.:-]{1,127}$/.test(exchange))
     problems.push(`EVENTS_EXCHANGE must be 1-127 letters, digits, '.', '-', '_' or ':' (got "${exchange}")`);
   const bcryptCost = integer('BCRYPT_COST', 10, 4, 15);
+  const metricsPort = value('METRICS_PORT') === undefined ? undefined : integer('METRICS_PORT', 0, 1, 65535);
+  if (metricsPort === port) {
+    problems.push(`METRICS_PORT must differ from PORT (${port}): /metrics is never served on the public port`);
+  }
   const trustProxyRaw = value('TRUST_PROXY');
   const trustProxy =
     trustProxyRaw === undefined || trustProxyRaw === 'false' || trustProxyRaw === '0'
@@ -199,6 +205,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     cors: { origins: corsOrigins, localhost: corsRaw === undefined && nodeEnv !== 'production' },
     events: { amqpUrl: url('AMQP_URL', ['amqp:', 'amqps:']), exchange },
+    metrics: { port: metricsPort },
     rateLimit: {
       perMinute: integer('RATE_LIMIT_PER_MINUTE', 20, 0, 1_000_000),
       loginFailuresLimit: integer('LOGIN_FAILURES_LIMIT', 10, 0, 1_000_000),

@@ -31,10 +31,12 @@ export const ACCEPTS_FORM = 'http:accepts-form';
 export const AcceptsForm = () => SetMetadata(ACCEPTS_FORM, true);
 
 /** What the access-token guard attaches to the request. */
-export interface AuthUser {
+export interface AuthUser<U = unknown> {
   id: string;
   role: string;
   sessionId: string;
+  /** The caller's row, read by the guard with the session check (one query), so handlers need not read it again. */
+  user?: U;
 }
 
 export const CurrentUser = createParamDecorator((_: unknown, context: ExecutionContext): AuthUser => {

@@ -30,7 +30,7 @@ function clip(value: string | null | undefined, max: number): string | null {
   if (!value) return null;
   // PostgreSQL refuses NUL; the other control characters are noise in a devices list.
   const chars = Array.from(value.replace(/[\u0000-\u001f\u007f]/g, ''));
-  return chars.length > max ? chars.slice(0, max).join('') : value;
+  return chars.slice(0, max).join('') || null;
 }
 
 /** Purposes whose second click still reports the outcome (mail scanners open links first). */
@@ -56,18 +56,38 @@ export class TokensService {
     return manager ?? this.dataSource.manager;
   }
 
-  /** A new login: a session and its first refresh token, with the device it was made from. */
-  async createSession(userId: string, ttlSeconds: number, device: SessionDevice = {}, manager?: EntityManager) {
-    const db = this.manager(manager);
-    const session = await db.getRepository(Session).save({
+  /**
+   * A new login: a session (with the device it was made from) and its first refresh token, in one
+   * statement (one round trip, one commit; TypeORM's save + insert took five round trips and two commits).
+   */
+  async createSession(
+    userId: string,
+    ttlSeconds: number,
+    device: SessionDevice = {},
+    manager?: EntityManager,
+  ): Promise<{ session: Session; refreshToken: string }> {
+    const { token, hash } = newSecretToken();
+    const rows: Array<{ id: string; created_at: Date; expires_at: Date; last_used_at: Date }> = await this.manager(manager).query(
+      `WITH session AS (
+         INSERT INTO sessions (user_id, expires_at, user_agent, ip, last_used_at)
+         VALUES ($1, now() + make_interval(secs => $2), $4, $5, now()) RETURNING id, created_at, expires_at, last_used_at
+       ), token AS (
+         INSERT INTO refresh_tokens (session_id, token_hash) SELECT id, $3 FROM session
+       )
+       SELECT id, created_at, expires_at, last_used_at FROM session`,
+      [userId, ttlSeconds, hash, clip(device.userAgent, USER_AGENT_MAX), clip(device.ip, IP_MAX)],
+    );
+    const session = Object.assign(new Session(), {
+      id: rows[0].id,
       userId,
-      expiresAt: new Date(Date.now() + ttlSeconds * 1000),
+      createdAt: rows[0].created_at,
+      expiresAt: rows[0].expires_at,
+      revokedAt: null,
+      revokeReason: null,
       userAgent: clip(device.userAgent, USER_AGENT_MAX),
       ip: clip(device.ip, IP_MAX),
-      lastUsedAt: new Date(),
+      lastUsedAt: rows[0].last_used_at,
     });
-    const { token, hash } = newSecretToken();
-    await db.getRepository(RefreshToken).insert({ sessionId: session.id, tokenHash: hash, parentId: null });
     return { session, refreshToken: token };
   }
 

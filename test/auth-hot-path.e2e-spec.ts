@@ -1,0 +1,63 @@
+import { DataSource } from 'typeorm';
+import { registerActiveUser, startTestApp, type TestApp } from './support/app';
+
+/**
+ * The guard reads the session and the user in one query and hands the row to /me and /:id (self).
+ * These pin down what that query must still refuse, and that the row it hands over is current.
+ */
+describe('the authenticated hot path: one query for the session and the user', () => {
+  let t: TestApp;
+  let db: DataSource;
+  beforeAll(async () => {
+    t = await startTestApp();
+    db = t.app.get(DataSource);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+  it('/me and /:id (self) answer from the row read with the session check, as it is now', async () => {
+    const user = await registerActiveUser(t);
+    await db.query(`UPDATE users SET name = 'Nama Baru', no_tlp = '081234567890' WHERE id = $1`, [user.id]);
+    const me = await t.http.get('/api/users/me').set(bearer(user.accessToken)).expect(200);
+    expect(me.body.data[0]).toMatchObject({ id: user.id, email: user.email, name: 'Nama Baru', no_tlp: '081234567890', role: 'customer' });
+    expect(Object.keys(me.body.data[0]).sort()).toEqual(
+      ['created_at', 'email', 'gender', 'id', 'is_active', 'name', 'no_tlp', 'role', 'updated_at'].sort(),
+    );
+    expect(new Date(me.body.data[0].created_at).toISOString()).toBe(me.body.data[0].created_at);
+    const self = await t.http.get(`/api/users/${user.id}`).set(bearer(user.accessToken)).expect(200);
+    expect(self.body.data[0]).toEqual(me.body.data[0]);
+  });
+
+  it('another customer’s id is still 403, through the usual read', async () => {
+    const [a, b] = [await registerActiveUser(t), await registerActiveUser(t)];
+    await t.http.get(`/api/users/${b.id}`).set(bearer(a.accessToken)).expect(403);
+  });
+
+  it('an expired session is 401 although the token itself is still valid', async () => {
+    const user = await registerActiveUser(t);
+    await t.http.get('/api/users/me').set(bearer(user.accessToken)).expect(200);
+    await db.query(`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [user.id]);
+    await t.http.get('/api/users/me').set(bearer(user.accessToken)).expect(401);
+  });
+
+  it('a revoked session is 401, and so is a deleted user', async () => {
+    const revoked = await registerActiveUser(t);
+    await db.query(`UPDATE sessions SET revoked_at = now() WHERE user_id = $1`, [revoked.id]);
+    await t.http.get('/api/users/me').set(bearer(revoked.accessToken)).expect(401);
+    await t.http.get(`/api/users/${revoked.id}`).set(bearer(revoked.accessToken)).expect(401);
+
+    const deleted = await registerActiveUser(t);
+    await db.query(`DELETE FROM users WHERE id = $1`, [deleted.id]);
+    await t.http.get('/api/users/me').set(bearer(deleted.accessToken)).expect(401);
+  });
+
+  it('a session that belongs to another user does not authenticate this one', async () => {
+    const [a, b] = [await registerActiveUser(t), await registerActiveUser(t)];
+    // Move a's session to b: the token (sub = a) no longer matches the session's owner.
+    await db.query(`UPDATE sessions SET user_id = $2 WHERE user_id = $1`, [a.id, b.id]);
+    await t.http.get('/api/users/me').set(bearer(a.accessToken)).expect(401);
+  });
+});
