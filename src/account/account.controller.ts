@@ -49,7 +49,7 @@ const EVENTS_PAGE_META = {
     ...PAGE_META.meta,
     properties: {
       ...PAGE_META.meta.properties,
-      total: { type: 'integer', example: 12, description: 'events of this user, over all pages' },
+      total: { ...PAGE_META.meta.properties.total, example: 12, description: 'events of this user, over all pages' },
     },
   },
 };

@@ -35,7 +35,18 @@ export class IntrospectionController {
   })
   @ApiConsumes('application/x-www-form-urlencoded')
   @ApiBody({
-    schema: { type: 'object', required: ['token'], properties: { token: { type: 'string' }, token_type_hint: { type: 'string' } } },
+    schema: {
+      type: 'object',
+      required: ['token'],
+      properties: {
+        token: { type: 'string', maxLength: 8192 },
+        token_type_hint: {
+          type: 'string',
+          maxLength: 64,
+          description: 'ignored (RFC 7662 allows that): only access tokens are ever active',
+        },
+      },
+    },
   })
   @ApiOkResponse({
     schema: {

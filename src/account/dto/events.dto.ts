@@ -5,7 +5,7 @@ import { wholeNumber } from './list-users.dto';
 
 /** Paged like the user list (route 8). */
 export class ListEventsQueryDto {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 1, example: 1 })
+  @ApiPropertyOptional({ type: 'integer', format: 'int32', minimum: 1, maximum: 1_000_000, default: 1, example: 1 })
   @wholeNumber(1)
   @IsOptional()
   @IsInt()
@@ -13,7 +13,15 @@ export class ListEventsQueryDto {
   @Max(1_000_000)
   page: number = 1;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 20, example: 20, description: 'above 100 is clamped to 100' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    format: 'int64',
+    minimum: 1,
+    maximum: Number.MAX_SAFE_INTEGER,
+    default: 20,
+    example: 20,
+    description: 'above 100 is clamped to 100',
+  })
   @wholeNumber(20)
   @IsOptional()
   @IsInt()
@@ -32,10 +40,10 @@ export class EventResponseDto {
   @ApiProperty({ format: 'date-time' })
   created_at: string;
 
-  @ApiProperty({ type: String, nullable: true, example: '203.0.113.7' })
+  @ApiProperty({ type: String, nullable: true, maxLength: 64, example: '203.0.113.7' })
   ip: string | null;
 
-  @ApiProperty({ type: String, nullable: true, example: 'Mozilla/5.0 …' })
+  @ApiProperty({ type: String, nullable: true, maxLength: 512, example: 'Mozilla/5.0 …' })
   user_agent: string | null;
 
   @ApiProperty({ type: 'object', additionalProperties: true, example: { user_id: '3f0c2b9e-…', session_id: '9a1d…' } })
