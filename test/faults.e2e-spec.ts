@@ -69,7 +69,7 @@ describe('the compiled service', () => {
     const email = uniqueEmail('draining');
     expect((await fetch(`${service.url}/api/users`, registration(email))).status).toBe(201);
     const link = new URL((await smtp.waitFor(email, isActivation, 15_000)).link!);
-    expect((await fetch(`${service.url}${link.pathname}`)).status).toBe(200);
+    expect((await fetch(`${service.url}${link.pathname}`, { headers: { accept: 'application/json' } })).status).toBe(200);
 
     let answered = 0;
     const logins = Array.from({ length: 20 }, () =>

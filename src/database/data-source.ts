@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { DataSource, type DataSourceOptions, type Migration } from 'typeorm';
 import { EventRecord } from '../events/event.entity';
 import { SigningKeyRecord } from '../keys/signing-key.entity';
@@ -25,6 +26,20 @@ export const MIGRATIONS = [
 ];
 
 /**
+ * A pg client that never crashes the process. pg-pool listens for errors only on idle clients,
+ * and a query only while it runs: a checked-out client between two queries that hears the
+ * server go away ("terminating connection due to administrator command") would emit an
+ * unhandled 'error'. Its next query fails anyway, with an error the filter turns into a 503, and
+ * the pool then drops it (it is no longer queryable).
+ */
+class ListenedClient extends Client {
+  constructor(...args: ConstructorParameters<typeof Client>) {
+    super(...args);
+    this.on('error', () => undefined);
+  }
+}
+
+/**
  * Every route answers within 5 s while PostgreSQL is away or hung (API.md): waiting for a pooled
  * connection or opening one gives up after 2 s (an exhausted pool included); a query is cancelled
  * by the server after 1.5 s (`statement_timeout`) and abandoned by the client after 1.8 s when the
@@ -32,6 +47,7 @@ export const MIGRATIONS = [
  * before it fails, and a transaction adds its ROLLBACK: 3.6 s at worst.
  */
 export const DATABASE_POOL = {
+  Client: ListenedClient,
   max: 20,
   connectionTimeoutMillis: 2000,
   statement_timeout: 1500,
