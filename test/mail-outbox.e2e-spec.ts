@@ -129,7 +129,10 @@ describe('mail outbox: requests, limits and language', () => {
     const activations = t.smtp.mailsTo(email).filter(isActivation);
     expect(activations).toHaveLength(3);
     // A capped request leaves the last link sent working.
-    await t.http.get(new URL(activations.at(-1)!.link!).pathname).set('Accept', 'application/json').expect(200);
+    await t.http
+      .get(new URL(activations.at(-1)!.link!).pathname)
+      .set('Accept', 'application/json')
+      .expect(200);
 
     // Another template to the same address has its own count.
     await t.http.post('/api/users/password/forgot').send({ email }).expect(202);
