@@ -1,33 +1,9 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
 import { EVENT_TYPES, type EventRecord, type EventType } from '../../events/event.entity';
-import { wholeNumber } from './list-users.dto';
+import { PageQueryDto } from './list-users.dto';
 
 /** Paged like the user list (route 8). */
-export class ListEventsQueryDto {
-  @ApiPropertyOptional({ type: 'integer', format: 'int32', minimum: 1, maximum: 1_000_000, default: 1, example: 1 })
-  @wholeNumber(1)
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
-  page: number = 1;
-
-  @ApiPropertyOptional({
-    type: 'integer',
-    format: 'int64',
-    minimum: 1,
-    maximum: Number.MAX_SAFE_INTEGER,
-    default: 20,
-    example: 20,
-    description: 'above 100 is clamped to 100',
-  })
-  @wholeNumber(20)
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  limit: number = 20;
-}
+export class ListEventsQueryDto extends PageQueryDto {}
 
 /** One entry of a user's security history (route 21). */
 export class EventResponseDto {

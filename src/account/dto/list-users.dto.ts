@@ -13,7 +13,8 @@ export const wholeNumber = (fallback: number) =>
     return typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
   });
 
-export class ListUsersQueryDto {
+/** `?page=&limit=` as the user list (route 8) and the events (route 21) read them. */
+export class PageQueryDto {
   @ApiPropertyOptional({ type: 'integer', format: 'int32', minimum: 1, maximum: 1_000_000, default: 1, example: 1 })
   @wholeNumber(1)
   @IsOptional()
@@ -37,7 +38,9 @@ export class ListUsersQueryDto {
   @IsInt()
   @Min(1)
   limit: number = 20;
+}
 
+export class ListUsersQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'wanto', maxLength: 100, description: 'matches name or email, case-insensitively' })
   // Control characters become spaces: PostgreSQL refuses NUL, and the newline separates name from email in the index.
   @Transform(({ value }) => (typeof value === 'string' ? value.replace(/[\u0000-\u001f\u007f]/g, ' ').trim() : value))
