@@ -1,5 +1,7 @@
 import { DataSource } from 'typeorm';
 import { registerActiveUser, startTestApp, type TestApp } from './support/app';
+import { claims } from './support/accounts';
+import { expireSession, revokeSessionAgo } from './support/db';
 
 /**
  * The guard reads the session and the user in one query and hands the row to /me and /:id (self).
@@ -39,13 +41,13 @@ describe('the authenticated hot path: one query for the session and the user', (
   it('an expired session is 401 although the token itself is still valid', async () => {
     const user = await registerActiveUser(t);
     await t.http.get('/api/users/me').set(bearer(user.accessToken)).expect(200);
-    await db.query(`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [user.id]);
+    await expireSession(db, claims(user.accessToken).sid);
     await t.http.get('/api/users/me').set(bearer(user.accessToken)).expect(401);
   });
 
   it('a revoked session is 401, and so is a deleted user', async () => {
     const revoked = await registerActiveUser(t);
-    await db.query(`UPDATE sessions SET revoked_at = now() WHERE user_id = $1`, [revoked.id]);
+    await revokeSessionAgo(db, claims(revoked.accessToken).sid, 0);
     await t.http.get('/api/users/me').set(bearer(revoked.accessToken)).expect(401);
     await t.http.get(`/api/users/${revoked.id}`).set(bearer(revoked.accessToken)).expect(401);
 

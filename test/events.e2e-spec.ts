@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { amqpAvailable, BrokerProxy, EventCollector, uniqueExchange, type ReceivedEvent } from './support/amqp';
 import { PASSWORD, registerActiveUser, startTestApp, uniqueEmail, type TestApp } from './support/app';
+import { UsersService } from '../src/users/users.service';
 
 type Account = Awaited<ReturnType<typeof registerActiveUser>>;
 const bearer = (account: { accessToken: string }) => ({ Authorization: `Bearer ${account.accessToken}` });
@@ -107,7 +108,7 @@ describe.skipIf(!amqpAvailable)('events: published to RabbitMQ as CloudEvents, o
   it('a role change and a password change end sessions, and say so', async () => {
     const user = await registerActiveUser(t);
     const admin = await registerActiveUser(t);
-    await t.app.get(DataSource).query(`UPDATE users SET role = 'admin' WHERE id = $1`, [admin.id]);
+    await t.app.get(UsersService).promoteOrCreateAdmin(admin.email);
     const adminLogin = await t.http.post('/api/users/login').send({ email: admin.email, password: PASSWORD }).expect(200);
     const other = await t.http.post('/api/users/login').send({ email: user.email, password: PASSWORD }).expect(200);
     const newPassword = 'rahasiaBaru456';
@@ -210,7 +211,7 @@ describe('route 21: a user’s security history', () => {
     t = await startTestApp();
     db = t.app.get(DataSource);
     [alice, bob, admin] = await Promise.all([registerActiveUser(t), registerActiveUser(t), registerActiveUser(t)]);
-    await db.query(`UPDATE users SET role = 'admin' WHERE id = $1`, [admin.id]);
+    await t.app.get(UsersService).promoteOrCreateAdmin(admin.email);
     const login = await t.http.post('/api/users/login').send({ email: admin.email, password: PASSWORD }).expect(200);
     admin = { ...admin, accessToken: login.body.access_token };
   });

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { DataSource } from 'typeorm';
 import type { Response } from 'supertest';
 import { PASSWORD, registerActiveUser, startTestApp, type TestApp } from './support/app';
+import { UsersService } from '../src/users/users.service';
 
 // Property-based pass over every route (issue 9): generated JSON with wrong types, deep nesting
 // and Unicode edge cases at each route's body, query and path, public and authenticated. Whatever
@@ -121,7 +122,7 @@ describe('fuzz: no 5xx, always the envelope, nothing persisted from a refusal', 
     t = await startTestApp();
     db = t.app.get(DataSource);
     [user, admin] = await Promise.all([registerActiveUser(t), registerActiveUser(t)]);
-    await db.query(`UPDATE users SET role = 'admin' WHERE id = $1`, [admin.id]);
+    await t.app.get(UsersService).promoteOrCreateAdmin(admin.email);
     const res = await t.http.post('/api/users/login').send({ email: admin.email, password: PASSWORD }).expect(200);
     admin = { ...admin, accessToken: res.body.access_token };
   });

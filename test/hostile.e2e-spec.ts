@@ -3,6 +3,8 @@ import { DataSource } from 'typeorm';
 import { hashToken } from '../src/tokens/secret-token';
 import { isAcceptableEmail, normalizeEmail } from '../src/users/email';
 import { PASSWORD, registerActiveUser, startTestApp, uniqueEmail, type TestApp } from './support/app';
+import { UsersService } from '../src/users/users.service';
+import { ageRotation, keepOnlyAdmins } from './support/db';
 
 // What a hostile but realistic client found (issue 9), one case per finding.
 
@@ -21,7 +23,7 @@ describe('hostile input and account takeover (issue 9)', () => {
   }
   async function registerAdmin(): Promise<Account> {
     const user = await registerActiveUser(t);
-    await db.query(`UPDATE users SET role = 'admin' WHERE id = $1`, [user.id]);
+    await t.app.get(UsersService).promoteOrCreateAdmin(user.email);
     return login(user);
   }
   /** The newest link mailed to `to` with this subject, sent after mail number `since`. */
@@ -74,17 +76,14 @@ describe('hostile input and account takeover (issue 9)', () => {
     });
 
     describe('with exactly one admin left', () => {
-      let demoted: string[] = [];
+      let restoreAdmins: () => Promise<void> = async () => undefined;
       let last: Account;
       beforeAll(async () => {
         last = await registerAdmin();
-        const rows: { id: string }[] = await db.query(`UPDATE users SET role = 'customer' WHERE role = 'admin' AND id <> $1 RETURNING id`, [
-          last.id,
-        ]);
-        demoted = rows.map((row) => row.id);
+        restoreAdmins = await keepOnlyAdmins(db, [last.id]);
       });
       afterAll(async () => {
-        await db.query(`UPDATE users SET role = 'admin' WHERE id = ANY($1::uuid[])`, [demoted]);
+        await restoreAdmins();
       });
 
       it('refuses to demote or delete the last admin by its id in capitals (409)', async () => {
@@ -191,9 +190,7 @@ describe('hostile input and account takeover (issue 9)', () => {
     it('revokes the session when the rotated token comes back after the window; the successor dies too', async () => {
       const user = await registerActiveUser(t);
       const first = await refresh(user.refreshToken).expect(200);
-      await db.query(`UPDATE refresh_tokens SET rotated_at = now() - interval '11 seconds' WHERE token_hash = $1`, [
-        hashToken(user.refreshToken),
-      ]);
+      await ageRotation(db, user.refreshToken, 11);
       await refresh(user.refreshToken).expect(401);
       await refresh(first.body.refresh_token).expect(401);
       expect(await meStatus(first.body.access_token)).toBe(401);

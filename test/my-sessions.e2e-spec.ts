@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { PASSWORD, registerActiveUser, startTestApp, type TestApp } from './support/app';
+import { ageSessionUse } from './support/db';
 
 const PHONE = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/131.0 Mobile Safari/537.36';
 const LAPTOP = 'Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/133.0';
@@ -29,8 +30,7 @@ describe('my sessions: GET /api/users/me/sessions and DELETE /api/users/me/sessi
     t.http.delete(`/api/users/me/sessions/${id}`).set('Authorization', `Bearer ${accessToken}`);
   const meStatus = async (accessToken: string) => (await t.http.get('/api/users/me').set('Authorization', `Bearer ${accessToken}`)).status;
   /** Pretends the session was last used `seconds` ago. */
-  const lastUsedAgo = (sessionId: string, seconds: number) =>
-    db.query(`UPDATE sessions SET last_used_at = now() - make_interval(secs => $2) WHERE id = $1`, [sessionId, seconds]);
+  const lastUsedAgo = (sessionId: string, seconds: number) => ageSessionUse(db, sessionId, seconds);
 
   it('lists the live sessions newest first, with device, address and which one is current', async () => {
     const user = await registerActiveUser(t);

@@ -69,6 +69,14 @@ export function expireSession(target: Target, sessionId: string): Promise<number
   return update(target, 'expireSession', `UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1`, [sessionId]);
 }
 
+/** The session was last used (logged in or refreshed) `seconds` ago. */
+export function ageSessionUse(target: Target, sessionId: string, seconds: number): Promise<number> {
+  return update(target, 'ageSessionUse', `UPDATE sessions SET last_used_at = now() - make_interval(secs => $2) WHERE id = $1`, [
+    sessionId,
+    seconds,
+  ]);
+}
+
 /** The session was revoked `seconds` ago (revoking it if it was live). */
 export function revokeSessionAgo(target: Target, sessionId: string, seconds: number): Promise<number> {
   return update(target, 'revokeSessionAgo', `UPDATE sessions SET revoked_at = now() - make_interval(secs => $2) WHERE id = $1`, [
