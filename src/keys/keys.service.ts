@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { decodeProtectedHeader, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { decodeProtectedHeader, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import { DataSource, EntityManager } from 'typeorm';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
@@ -58,6 +59,7 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
   constructor(
     @InjectConfig() private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly jwt: JwtService,
   ) {
     this.managed = config.auth.privateKeyPems.length === 0;
   }
@@ -82,17 +84,19 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
   /** Signs an access token: header `alg`, `kid`, `typ: at+jwt`; `iss`, `aud`, `iat`, `exp`, a random `jti`. */
   async sign<T extends { sub: string }>(claims: T, ttlSeconds: number): Promise<string> {
     const key = this.signer();
-    const now = Math.floor(Date.now() / 1000);
     const { sub, ...rest } = claims;
-    return new SignJWT(rest as JWTPayload)
-      .setProtectedHeader({ alg: ACCESS_TOKEN_ALGORITHM, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
-      .setSubject(sub)
-      .setIssuer(this.config.auth.issuer)
-      .setAudience(this.config.auth.audience)
-      .setIssuedAt(now)
-      .setExpirationTime(now + ttlSeconds)
-      .setJti(randomUUID())
-      .sign(key.privateKey);
+    // @nestjs/jwt (jsonwebtoken) with the parsed key; the header's typ replaces its default "JWT".
+    return this.jwt.signAsync(rest, {
+      privateKey: key.privateKey,
+      algorithm: ACCESS_TOKEN_ALGORITHM,
+      keyid: key.kid,
+      header: { alg: ACCESS_TOKEN_ALGORITHM, kid: key.kid, typ: ACCESS_TOKEN_TYPE },
+      subject: sub,
+      issuer: this.config.auth.issuer,
+      audience: this.config.auth.audience,
+      expiresIn: ttlSeconds,
+      jwtid: randomUUID(),
+    });
   }
 
   /**
