@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { registerActiveUser, startTestApp, type TestApp } from './support/app';
-import { claims } from './support/accounts';
+import { bearer, claims } from './support/accounts';
 import { expireSession, revokeSessionAgo } from './support/db';
 
 /**
@@ -17,8 +17,6 @@ describe('the authenticated hot path: one query for the session and the user', (
   afterAll(async () => {
     await t.close();
   });
-
-  const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
   it('/me and /:id (self) answer from the row read with the session check, as it is now', async () => {
     const user = await registerActiveUser(t);

@@ -3,9 +3,9 @@ import { DataSource } from 'typeorm';
 import { amqpAvailable, BrokerProxy, EventCollector, uniqueExchange, type ReceivedEvent } from './support/amqp';
 import { PASSWORD, registerActiveUser, startTestApp, uniqueEmail, type TestApp } from './support/app';
 import { UsersService } from '../src/users/users.service';
+import { bearer } from './support/accounts';
 
 type Account = Awaited<ReturnType<typeof registerActiveUser>>;
-const bearer = (account: { accessToken: string }) => ({ Authorization: `Bearer ${account.accessToken}` });
 const CLOUDEVENT_KEYS = ['data', 'datacontenttype', 'id', 'source', 'specversion', 'subject', 'time', 'type'];
 
 /** The activation token of the user's link: it must appear in no event. */

@@ -5,12 +5,12 @@ import { isAcceptableEmail, normalizeEmail } from '../src/users/email';
 import { PASSWORD, registerActiveUser, startTestApp, uniqueEmail, type TestApp } from './support/app';
 import { UsersService } from '../src/users/users.service';
 import { ageRotation, keepOnlyAdmins } from './support/db';
+import { bearer, claims } from './support/accounts';
 
 // What a hostile but realistic client found (issue 9), one case per finding.
 
 const NEW_PASSWORD = 'rahasiaBaru456';
 type Account = Awaited<ReturnType<typeof registerActiveUser>>;
-const bearer = (account: { accessToken: string }) => ({ Authorization: `Bearer ${account.accessToken}` });
 const ENVELOPE_KEYS = ['data', 'error', 'message'];
 
 describe('hostile input and account takeover (issue 9)', () => {
@@ -161,7 +161,7 @@ describe('hostile input and account takeover (issue 9)', () => {
     const liveTokens = async (sessionId: string) =>
       (await db.query(`SELECT count(*)::int AS count FROM refresh_tokens WHERE session_id = $1 AND rotated_at IS NULL`, [sessionId]))[0]
         .count as number;
-    const sid = (accessToken: string) => JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString()).sid as string;
+    const sid = (accessToken: string) => claims(accessToken).sid;
 
     it('answers 20 simultaneous refreshes of one token with 200 and one and the same successor', async () => {
       const user = await registerActiveUser(t);

@@ -11,8 +11,7 @@ import { inject } from 'vitest';
 import { KeysService } from '../src/keys/keys.service';
 import { registerActiveUser, selfIssuedEnv, startTestApp, type TestApp } from './support/app';
 import { ageSigningKeys } from './support/keys';
-
-const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+import { bearer } from './support/accounts';
 
 async function jwks(t: TestApp): Promise<JWK[]> {
   return (await t.http.get('/.well-known/jwks.json').expect(200)).body.keys;

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { PASSWORD, registerActiveUser, startTestApp, type TestApp } from './support/app';
+import { claims } from './support/accounts';
 import { ageSessionUse } from './support/db';
 
 const PHONE = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/131.0 Mobile Safari/537.36';
 const LAPTOP = 'Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/133.0';
 
-function sid(accessToken: string): string {
-  return JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString('utf8')).sid;
-}
+const sid = (accessToken: string): string => claims(accessToken).sid;
 
 describe('my sessions: GET /api/users/me/sessions and DELETE /api/users/me/sessions/:id', () => {
   let t: TestApp;

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { hashToken } from '../src/tokens/secret-token';
 import { PASSWORD, registerActiveUser, startTestApp, uniqueEmail, type TestApp } from './support/app';
+import { bearer } from './support/accounts';
 
 /**
  * The two original documents' own requests, replayed as literally as the contract allows (API.md,
@@ -19,7 +20,6 @@ describe('the original documents’ requests', () => {
     await t.close();
   });
 
-  const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
   const JSON_CLIENT = { Accept: 'application/json', 'Content-Type': 'application/json' };
   const activationPath = async (email: string, since: number) => {
     const mail = await t.smtp.waitFor(email, (m) => t.smtp.mails.indexOf(m) >= since);
