@@ -1,3 +1,4 @@
+import { hashToken } from '../src/tokens/secret-token';
 import type { TokenPurpose } from '../src/tokens/one-time-token.entity';
 import { Session } from '../src/tokens/session.entity';
 import { LINK_TOKEN_MESSAGES } from '../src/tokens/tokens.errors';
@@ -8,6 +9,7 @@ import {
   expireLink,
   expireSession,
   inTransaction,
+  lockWaiters,
   startServices,
   UNKNOWN_LINK_TOKEN,
   type TestServices,
@@ -89,6 +91,30 @@ describe('TokensService on the real database (no HTTP)', () => {
       const [a, b] = await Promise.all([rotate(refreshToken), rotate(refreshToken)]);
       expect(successorOf(a)).toBe(successorOf(b));
       expect(await rotate(successorOf(a))).toMatchObject({ status: 'rotated', sessionId });
+    });
+
+    it('queues simultaneous presentations on the row: all get one successor, and the session keeps one live token', async () => {
+      const { sessionId, refreshToken } = await newSession();
+      // Hold the row so every presentation is in flight at once (they finish too fast to overlap
+      // by chance), then let go: without the statement's row lock each would rotate on its own.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const holder = inTransaction(s.dataSource, async (db) => {
+        await db.query('SELECT 1 FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE', [hashToken(refreshToken)]);
+        await held;
+      });
+      await holder.pid;
+      const outcomes = Promise.all(Array.from({ length: 5 }, () => rotate(refreshToken)));
+      await lockWaiters(s.dataSource, 'successor AS (', 5);
+      release();
+      await holder.result;
+      const successors = new Set((await outcomes).map(successorOf));
+      expect(successors.size).toBe(1);
+      const live = await s.dataSource.query('SELECT count(*)::int AS n FROM refresh_tokens WHERE session_id = $1 AND rotated_at IS NULL', [
+        sessionId,
+      ]);
+      expect(live[0].n).toBe(1);
+      expect(await rotate([...successors][0])).toMatchObject({ status: 'rotated', sessionId });
     });
 
     it('answers an unknown token, a token of an expired session and one of a revoked session with invalid', async () => {

@@ -17,6 +17,7 @@ import { AccountNotActivatedError, InvalidCredentialsError, InvalidRefreshTokenE
 import type { AccessTokenClaims } from './jwt.strategy';
 import { peekLinkToken } from './link-check';
 import { activationLink } from './links';
+import { SessionUserQuery } from './session-user.query';
 
 export interface TokenPair {
   access_token: string;
@@ -45,6 +46,7 @@ export class AuthService implements OnModuleInit {
     private readonly keys: KeysService,
     private readonly loginFailures: LoginFailures,
     private readonly events: EventsService,
+    private readonly sessionUsers: SessionUserQuery,
   ) {}
 
   onModuleInit(): void {
@@ -156,18 +158,19 @@ export class AuthService implements OnModuleInit {
       );
   }
 
-  /** Rotation: the presented token stops working; reuse after the grace window ends the session. */
+  /**
+   * Rotation: the presented token stops working; reuse after the grace window ends the session
+   * (and its event commits with the revocation). Two round trips: the rotation's one statement,
+   * then the user through the session check every access token gets (still live, still theirs).
+   */
   async refresh(presented: string, client: ClientInfo): Promise<{ user: User; tokens: TokenPair }> {
-    const outcome = await this.dataSource.transaction(async (db) => {
-      const result = await this.tokens.rotateRefreshToken(presented, this.config.auth.refreshReuseGrace, db);
-      if (result.status === 'reused') {
-        const data = { user_id: result.userId, session_ids: [result.sessionId], reason: 'refresh_reuse' };
-        await this.events.record('session.revoked', result.userId, data, client, db);
-      }
-      return result;
+    const outcome = await this.tokens.rotateRefreshToken(presented, this.config.auth.refreshReuseGrace, async (db, reused) => {
+      const data = { user_id: reused.userId, session_ids: [reused.sessionId], reason: 'refresh_reuse' };
+      await this.events.record('session.revoked', reused.userId, data, client, db);
     });
     if (outcome.status !== 'rotated') throw new InvalidRefreshTokenError();
-    const user = await this.users.getById(outcome.userId);
+    const user = await this.sessionUsers.find(outcome.sessionId, outcome.userId);
+    if (!user) throw new InvalidRefreshTokenError();
     return { user, tokens: await this.tokenPair(user, outcome.sessionId, outcome.refreshToken) };
   }
 

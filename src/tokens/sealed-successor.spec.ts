@@ -1,31 +1,46 @@
-import { randomUUID } from 'node:crypto';
+import { createCipheriv, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import { openSuccessor, sealSuccessor } from './sealed-successor';
 import { newSecretToken } from './secret-token';
 
 describe('the sealed successor of a rotated refresh token', () => {
-  it('opens with the rotated token and the same row, and with nothing else', () => {
+  it('opens with the rotated token, and with nothing else', () => {
     const presented = newSecretToken().token;
     const successor = newSecretToken().token;
-    const row = randomUUID();
-    const sealed = sealSuccessor(presented, row, successor);
-    expect(openSuccessor(presented, row, sealed)).toBe(successor);
-    expect(openSuccessor(newSecretToken().token, row, sealed)).toBeUndefined();
-    expect(openSuccessor(presented, randomUUID(), sealed)).toBeUndefined();
+    const sealed = sealSuccessor(presented, successor);
+    expect(openSuccessor(presented, sealed)).toBe(successor);
+    expect(openSuccessor(newSecretToken().token, sealed)).toBeUndefined();
     const tampered = Buffer.from(sealed);
     tampered[tampered.length - 1] ^= 1;
-    expect(openSuccessor(presented, row, tampered)).toBeUndefined();
+    expect(openSuccessor(presented, tampered)).toBeUndefined();
   });
 
   it('holds neither the successor nor the key in the clear, and never seals twice alike', () => {
     const presented = newSecretToken().token;
     const successor = newSecretToken().token;
-    const row = randomUUID();
-    const a = sealSuccessor(presented, row, successor);
-    const b = sealSuccessor(presented, row, successor);
+    const a = sealSuccessor(presented, successor);
+    const b = sealSuccessor(presented, successor);
     expect(a.equals(b)).toBe(false);
     for (const secret of [successor, presented]) {
       expect(a.includes(Buffer.from(secret))).toBe(false);
       expect(a.includes(Buffer.from(secret, 'base64url'))).toBe(false);
     }
+  });
+
+  it('still opens a seal of the earlier layout (bound to the row id) with that row id only', () => {
+    const presented = newSecretToken().token;
+    const successor = newSecretToken().token;
+    const row = randomUUID();
+    // The earlier layout, written out here so the test does not depend on the code it checks.
+    const binding = Buffer.from(row, 'utf8');
+    const key = Buffer.from(hkdfSync('sha256', Buffer.from(presented, 'utf8'), binding, 'alat-berat refresh successor v1', 32));
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    cipher.setAAD(binding);
+    const body = Buffer.concat([cipher.update(successor, 'utf8'), cipher.final()]);
+    const legacy = Buffer.concat([iv, cipher.getAuthTag(), body]);
+
+    expect(openSuccessor(presented, legacy, row)).toBe(successor);
+    expect(openSuccessor(presented, legacy, randomUUID())).toBeUndefined();
+    expect(openSuccessor(presented, legacy)).toBeUndefined();
   });
 });

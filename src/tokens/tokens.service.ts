@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
 import { DataSource, EntityManager, In, IsNull, LessThan } from 'typeorm';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
@@ -41,16 +42,65 @@ export type RefreshOutcome =
   | { status: 'invalid' }
   | { status: 'reused'; sessionId: string; userId: string };
 
+interface RotationRow {
+  id: string;
+  session_id: string;
+  user_id: string;
+  live: boolean;
+  rotated_now: boolean;
+  within_grace: boolean;
+  successor_sealed: Buffer | null;
+}
+
+/**
+ * One refresh, one round trip: $1 the presented token's hash, $2 the successor's hash, $3 the
+ * successor sealed under the presented token, $4 the grace window in seconds. The presented row is
+ * locked (FOR UPDATE OF t): a concurrent presentation waits here, then rereads the row as the
+ * first left it (rotated) and takes the grace branch. When the row is unrotated and its session
+ * live, the same statement inserts the successor, marks the row rotated with the seal, erases
+ * every other seal of the session (the token before this one is now an old one, and no seal
+ * outlives its window) and moves the session's last use (refreshes only: checking an access
+ * token stays a read). One clock: the database's now(), for rotated_at and for the window.
+ */
+const ROTATE = `
+  WITH cur AS (
+    SELECT t.id, t.session_id, t.rotated_at, t.successor_sealed, s.user_id,
+           (s.revoked_at IS NULL AND s.expires_at > now()) AS live
+      FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+     WHERE t.token_hash = $1
+       FOR UPDATE OF t
+  ), fresh AS (
+    SELECT id, session_id FROM cur WHERE live AND rotated_at IS NULL
+  ), successor AS (
+    INSERT INTO refresh_tokens (session_id, token_hash, parent_id) SELECT session_id, $2, id FROM fresh
+  ), rotated AS (
+    UPDATE refresh_tokens t SET rotated_at = now(), successor_sealed = $3 FROM fresh WHERE t.id = fresh.id
+  ), older AS (
+    UPDATE refresh_tokens t SET successor_sealed = NULL
+      FROM fresh WHERE t.session_id = fresh.session_id AND t.id <> fresh.id AND t.successor_sealed IS NOT NULL
+  ), used AS (
+    UPDATE sessions s SET last_used_at = now() FROM fresh WHERE s.id = fresh.session_id
+  )
+  SELECT cur.id, cur.session_id, cur.user_id, cur.live, cur.successor_sealed,
+         EXISTS (SELECT 1 FROM fresh) AS rotated_now,
+         (cur.rotated_at >= now() - make_interval(secs => $4::double precision)) AS within_grace
+    FROM cur`;
+
 /**
  * Sessions, their refresh-token chains and the one-time tokens sent by email. Deals in user ids
  * only; it knows nothing of users beyond that.
  */
 @Injectable()
 export class TokensService {
+  private readonly pool: Pool;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectConfig() private readonly config: AppConfig,
-  ) {}
+  ) {
+    // TypeORM's PostgresDriver keeps its pg Pool here (the same connections as every other query).
+    this.pool = (dataSource.driver as unknown as { master: Pool }).master;
+  }
 
   private manager(manager?: EntityManager): EntityManager {
     return manager ?? this.dataSource.manager;
@@ -175,60 +225,53 @@ export class TokensService {
   }
 
   /**
-   * Exchanges a refresh token for a new one. The row is locked, so presentations of one token
-   * queue here. The first rotates it and keeps the successor sealed under the presented token
-   * (sealed-successor.ts); a presentation of the just-rotated token within `graceSeconds` (a
-   * concurrent tab) gets that same successor back, so a session never forks and has one live
-   * refresh token. After the window, or once the successor was rotated in turn, the token is an
-   * old one: reuse, and the whole session is revoked.
+   * Exchanges a refresh token for a new one, in one statement (ROTATE below): the row is locked,
+   * so presentations of one token queue there. The first rotates it and keeps the successor sealed
+   * under the presented token (sealed-successor.ts); a presentation of the just-rotated token within
+   * `graceSeconds` (a concurrent tab) gets that same successor back, so a session never forks and
+   * has one live refresh token. After the window, or once the successor was rotated in turn, the
+   * token is an old one: reuse, and the whole session is revoked (in a transaction of its own,
+   * with `onReuse` for what must commit with it: the caller's event).
+   *
+   * Raw pg with a named statement rather than TypeORM: the transaction of six TypeORM queries it
+   * replaces made refresh the slowest route (about 10x the baseline's CPU per request, issue 12).
    */
-  async rotateRefreshToken(presented: string, graceSeconds: number, manager?: EntityManager): Promise<RefreshOutcome> {
-    // In the caller's transaction when given (a reuse's revocation and its event commit together).
-    const inTransaction = <T>(work: (db: EntityManager) => Promise<T>) => (manager ? work(manager) : this.dataSource.transaction(work));
-    return inTransaction(async (db) => {
-      const tokens = db.getRepository(RefreshToken);
-      // Lock the row: presentations of one token serialise here instead of racing.
-      const current = await tokens
-        .createQueryBuilder('token')
-        .setLock('pessimistic_write')
-        .where('token.token_hash = :hash', { hash: hashToken(presented) })
-        .getOne();
-      if (!current) return { status: 'invalid' } as const;
-      const session = await db.getRepository(Session).findOneBy({ id: current.sessionId });
-      if (!session || session.revokedAt || session.expiresAt.getTime() <= Date.now()) return { status: 'invalid' } as const;
-      const rotated = { status: 'rotated', sessionId: session.id, userId: session.userId } as const;
-
-      if (current.rotatedAt) {
-        const age = (Date.now() - current.rotatedAt.getTime()) / 1000;
-        const successor =
-          age <= graceSeconds && current.successorSealed ? openSuccessor(presented, current.id, current.successorSealed) : undefined;
-        if (successor !== undefined) return { ...rotated, refreshToken: successor };
-        await this.revokeSession(session.id, 'refresh_reuse', db);
-        await tokens.update({ sessionId: session.id }, { successorSealed: null });
-        return { status: 'reused', sessionId: session.id, userId: session.userId } as const;
-      }
-      // "Last used" for the devices list: refreshes only, so checking an access token stays a read.
-      await db.getRepository(Session).update({ id: session.id }, { lastUsedAt: new Date() });
-      const { token, hash } = newSecretToken();
-      await tokens.insert({ sessionId: session.id, tokenHash: hash, parentId: current.id });
-      await tokens.update({ id: current.id }, { rotatedAt: new Date(), successorSealed: sealSuccessor(presented, current.id, token) });
-      // The token before this one is now an old one, and no seal outlives its window.
-      if (current.parentId) await tokens.update({ id: current.parentId }, { successorSealed: null });
-      await this.eraseLapsedSeals(graceSeconds, db, session.id);
-      return { ...rotated, refreshToken: token };
+  async rotateRefreshToken(
+    presented: string,
+    graceSeconds: number,
+    onReuse?: (db: EntityManager, outcome: Extract<RefreshOutcome, { status: 'reused' }>) => Promise<void>,
+  ): Promise<RefreshOutcome> {
+    const { token: successor, hash } = newSecretToken();
+    const { rows } = await this.pool.query<RotationRow>({
+      name: 'tokens_rotate_refresh',
+      text: ROTATE,
+      values: [hashToken(presented), hash, sealSuccessor(presented, successor), graceSeconds],
     });
+    const row = rows[0];
+    if (!row || !row.live) return { status: 'invalid' };
+    const rotated = { status: 'rotated', sessionId: row.session_id, userId: row.user_id } as const;
+    if (row.rotated_now) return { ...rotated, refreshToken: successor };
+
+    const kept = row.within_grace && row.successor_sealed ? openSuccessor(presented, row.successor_sealed, row.id) : undefined;
+    if (kept !== undefined) return { ...rotated, refreshToken: kept };
+    const reused = { status: 'reused', sessionId: row.session_id, userId: row.user_id } as const;
+    await this.dataSource.transaction(async (db) => {
+      await this.revokeSession(row.session_id, 'refresh_reuse', db);
+      await db.getRepository(RefreshToken).update({ sessionId: row.session_id }, { successorSealed: null });
+      await onReuse?.(db, reused);
+    });
+    return reused;
   }
 
-  /** Seals whose grace window has ended can never be used: erased (per session, or everywhere). */
-  private async eraseLapsedSeals(graceSeconds: number, manager: EntityManager, sessionId?: string): Promise<number> {
-    const query = manager
+  /** Seals whose grace window has ended can never be used: erased (by the database's clock, the one rotated_at is written with). */
+  private async eraseLapsedSeals(graceSeconds: number, manager: EntityManager): Promise<number> {
+    const result = await manager
       .createQueryBuilder()
       .update(RefreshToken)
       .set({ successorSealed: null })
-      // The cutoff by this process's clock, the clock rotated_at was written with (not the database's).
-      .where('successor_sealed IS NOT NULL AND rotated_at < :cutoff', { cutoff: new Date(Date.now() - graceSeconds * 1000) });
-    if (sessionId) query.andWhere('session_id = :sessionId', { sessionId });
-    return (await query.execute()).affected ?? 0;
+      .where('successor_sealed IS NOT NULL AND rotated_at < now() - make_interval(secs => :grace)', { grace: graceSeconds })
+      .execute();
+    return result.affected ?? 0;
   }
 
   /**

@@ -97,3 +97,21 @@ export async function blockedOrFinished(
   }
   throw new Error(`transaction of backend ${pid} neither waited for a lock nor finished within ${timeoutMs} ms`);
 }
+
+/**
+ * Resolves once `count` backends of this database run a statement containing `fragment` and wait
+ * for a lock: a test holding a row lock knows the statements it started have all queued on it.
+ */
+export async function lockWaiters(dataSource: DataSource, fragment: string, count: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const [row] = await dataSource.query(
+      `SELECT count(*)::int AS waiting FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock' AND position($1 in query) > 0`,
+      [fragment],
+    );
+    if (row.waiting >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`fewer than ${count} statements with "${fragment}" waited for a lock within ${timeoutMs} ms`);
+}
