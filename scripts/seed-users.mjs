@@ -44,7 +44,7 @@ export async function withPasswordHasher(work) {
   try {
     return await work(hasher);
   } finally {
-    await hasher.onModuleDestroy();
+    await hasher.destroy();
   }
 }
 
