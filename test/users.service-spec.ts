@@ -144,4 +144,47 @@ describe('UsersService on the real database (no HTTP)', () => {
       }
     });
   });
+
+  describe("the kept user count (route 8's unfiltered meta.total)", () => {
+    /** The kept total and a real count, read in one statement (one snapshot, whatever runs beside it). */
+    const bothCounts = async () => {
+      const [row] = await s.dataSource.query('SELECT (SELECT total FROM user_count) AS kept, (SELECT count(*) FROM users) AS counted');
+      return { kept: Number(row.kept), counted: Number(row.counted) };
+    };
+    const expectExact = async () => {
+      const { kept, counted } = await bothCounts();
+      expect(kept).toBe(counted);
+      return kept;
+    };
+
+    it('follows single and bulk inserts, deletes and a rolled-back insert exactly', async () => {
+      await expectExact();
+      const one = await s.newUserId();
+      await expectExact();
+      const bulk = uniqueEmail('bulk');
+      await s.dataSource.query(
+        `INSERT INTO users (name, email, password_hash) SELECT 'Bulk ' || g, g || '.' || $1, 'x' FROM generate_series(1, 3) AS g`,
+        [bulk],
+      );
+      await expectExact();
+      await expect(
+        s.dataSource.transaction(async (db) => {
+          await s.users.create({ name: 'Rolled Back', email: uniqueEmail('rollback'), passwordHash: 'x' }, db);
+          throw new Error('undo');
+        }),
+      ).rejects.toThrow('undo');
+      await expectExact();
+      await s.users.remove(one);
+      await s.dataSource.query(`DELETE FROM users WHERE email LIKE '%.' || $1`, [bulk]);
+      await expectExact();
+    });
+
+    it('stays exact under simultaneous registrations, and is what the unfiltered list reports', async () => {
+      await Promise.all(Array.from({ length: 12 }, () => s.newUserId()));
+      await expectExact();
+      // Spec files take turns (vitest.config.ts), so nothing else writes users meanwhile.
+      const { counted } = await bothCounts();
+      expect((await s.users.list({ page: 1, limit: 1 })).total).toBe(counted);
+    });
+  });
 });

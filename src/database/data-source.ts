@@ -13,6 +13,7 @@ import { MailOutbox1796000000000 } from './migrations/1796000000000-mail-outbox'
 import { RefreshSuccessorSealed1796100000000 } from './migrations/1796100000000-refresh-successor-sealed';
 import { EventsKeysClients1796200000000 } from './migrations/1796200000000-events-keys-clients';
 import { SessionDevices1796400000000 } from './migrations/1796400000000-session-devices';
+import { UserCount1796500000000 } from './migrations/1796500000000-user-count';
 
 /** Listed explicitly: globs break under vitest and in the compiled output alike. */
 export const ENTITIES = [User, Session, RefreshToken, OneTimeToken, EventRecord, SigningKeyRecord, ServiceClient];
@@ -23,6 +24,7 @@ export const MIGRATIONS = [
   RefreshSuccessorSealed1796100000000,
   EventsKeysClients1796200000000,
   SessionDevices1796400000000,
+  UserCount1796500000000,
 ];
 
 /**
