@@ -99,16 +99,24 @@ describe('TokensService on the real database (no HTTP)', () => {
       // by chance), then let go: without the statement's row lock each would rotate on its own.
       let release!: () => void;
       const held = new Promise<void>((resolve) => (release = resolve));
+      let locked!: () => void;
+      const holding = new Promise<void>((resolve) => (locked = resolve));
       const holder = inTransaction(s.dataSource, async (db) => {
         await db.query('SELECT 1 FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE', [hashToken(refreshToken)]);
+        locked();
         await held;
       });
-      await holder.pid;
-      const outcomes = Promise.all(Array.from({ length: 5 }, () => rotate(refreshToken)));
-      await lockWaiters(s.dataSource, 'successor AS (', 5);
-      release();
-      await holder.result;
-      const successors = new Set((await outcomes).map(successorOf));
+      await Promise.race([holding, holder.result]);
+      const outcomes = Promise.allSettled(Array.from({ length: 5 }, () => rotate(refreshToken)));
+      try {
+        await lockWaiters(s.dataSource, 'successor AS (', 5);
+      } finally {
+        release(); // also when the wait failed: nothing is left queued behind the test
+        await holder.result;
+      }
+      const settled = await outcomes;
+      expect(settled.map((outcome) => outcome.status)).toEqual(Array(5).fill('fulfilled'));
+      const successors = new Set(settled.map((outcome) => successorOf((outcome as PromiseFulfilledResult<RefreshOutcome>).value)));
       expect(successors.size).toBe(1);
       const live = await s.dataSource.query('SELECT count(*)::int AS n FROM refresh_tokens WHERE session_id = $1 AND rotated_at IS NULL', [
         sessionId,
