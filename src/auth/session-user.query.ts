@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { User } from '../users/user.entity';
+import { driverPool } from '../database/data-source';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -19,8 +20,7 @@ export class SessionUserQuery {
   private readonly pool: Pool;
 
   constructor(@InjectDataSource() dataSource: DataSource) {
-    // TypeORM's PostgresDriver keeps its pg Pool here (the same connections as every other query).
-    this.pool = (dataSource.driver as unknown as { master: Pool }).master;
+    this.pool = driverPool(dataSource);
   }
 
   /** The user of a live session, or null when the session is revoked, expired, someone else's, or the user is gone. */

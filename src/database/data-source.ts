@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { Client, type Pool } from 'pg';
 import { DataSource, type DataSourceOptions, type Migration } from 'typeorm';
 import { EventRecord } from '../events/event.entity';
 import { SigningKeyRecord } from '../keys/signing-key.entity';
@@ -39,6 +39,14 @@ class ListenedClient extends Client {
     super(...args);
     this.on('error', () => undefined);
   }
+}
+
+/**
+ * The pg Pool TypeORM's PostgresDriver keeps (the same connections, deadlines and error listeners
+ * as every TypeORM query), for the raw named statements of the hot paths and the pool metrics.
+ */
+export function driverPool(dataSource: DataSource): Pool {
+  return (dataSource.driver as unknown as { master: Pool }).master;
 }
 
 /**

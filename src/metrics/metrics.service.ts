@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { driverPool } from '../database/data-source';
 
 /** The outcomes login is counted by; any other failure is `error`. */
 export type LoginOutcome =
@@ -39,8 +40,7 @@ export class MetricsService {
   });
 
   constructor(@InjectDataSource() dataSource: DataSource) {
-    // TypeORM's PostgresDriver keeps its pg Pool here.
-    this.pool = (dataSource.driver as unknown as { master: Pool }).master;
+    this.pool = driverPool(dataSource);
     collectDefaultMetrics({ register: this.registry });
     const pool = () => this.pool;
     new Gauge({

@@ -10,6 +10,7 @@ import { openSuccessor, sealSuccessor } from './sealed-successor';
 import { hashToken, newSecretToken } from './secret-token';
 import { BadLinkTokenError } from './tokens.errors';
 import { Session } from './session.entity';
+import { driverPool } from '../database/data-source';
 
 /** A link token accepted by `consume`: `repeat` when it had been used before (a second click). */
 export interface ConsumedToken {
@@ -98,8 +99,7 @@ export class TokensService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectConfig() private readonly config: AppConfig,
   ) {
-    // TypeORM's PostgresDriver keeps its pg Pool here (the same connections as every other query).
-    this.pool = (dataSource.driver as unknown as { master: Pool }).master;
+    this.pool = driverPool(dataSource);
   }
 
   private manager(manager?: EntityManager): EntityManager {
