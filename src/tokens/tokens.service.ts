@@ -225,7 +225,7 @@ export class TokensService {
   }
 
   /**
-   * Exchanges a refresh token for a new one, in one statement (ROTATE below): the row is locked,
+   * Exchanges a refresh token for a new one, in one statement (ROTATE, above): the row is locked,
    * so presentations of one token queue there. The first rotates it and keeps the successor sealed
    * under the presented token (sealed-successor.ts); a presentation of the just-rotated token within
    * `graceSeconds` (a concurrent tab) gets that same successor back, so a session never forks and
