@@ -7,6 +7,7 @@ import { Client } from 'pg';
 import { inject } from 'vitest';
 import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../src/database/embedded-postgres';
 import { PASSWORD, registerActiveUser, startTestApp, uniqueEmail, type TestApp } from './support/app';
+import { refresh } from './support/accounts';
 import { buildService, startService, type ServiceProcess } from './support/service';
 import { TestSmtpServer, type CapturedMail } from './support/smtp';
 
@@ -138,6 +139,7 @@ describe('PostgreSQL away under a running app', () => {
     expect(took).toBeLessThan(5_000);
     expect503(await t.http.post('/api/users/logout').set(bearer).send({}));
     expect503(await t.http.post('/api/users/login').send({ email: user.email, password: PASSWORD }));
+    expect503(await refresh(t, user.refreshToken));
     expect503(await t.http.post('/api/users').send({ name: 'Away', email: uniqueEmail(), password: PASSWORD, confirmation: PASSWORD }));
     // Not a 202 that drops the work: the request could not be queued.
     expect503(await t.http.post('/api/users/password/forgot').send({ email: user.email }));
@@ -145,6 +147,8 @@ describe('PostgreSQL away under a running app', () => {
 
     database = await startEmbeddedPostgres(dir, undefined, { port });
     await expect.poll(async () => (await t.http.get('/api/users/me').set(bearer)).status, { timeout: 15_000 }).toBe(200);
+    // The refused refresh rotated nothing: the token the client still holds works.
+    expect((await refresh(t, user.refreshToken)).status).toBe(200);
   }, 60_000);
 
   it('answers 503 within 5 s while the database hangs (every PostgreSQL process stopped), and recovers', async () => {
@@ -157,6 +161,7 @@ describe('PostgreSQL away under a running app', () => {
       for (const send of [
         () => t.http.get('/api/users/me').set(bearer),
         () => t.http.post('/api/users/password/forgot').send({ email: user.email }),
+        () => refresh(t, user.refreshToken),
       ]) {
         const asked = Date.now();
         const res = await send();
@@ -169,6 +174,10 @@ describe('PostgreSQL away under a running app', () => {
       processes.forEach((pid) => process.kill(pid, 'SIGCONT'));
     }
     await expect.poll(async () => (await t.http.get('/api/users/me').set(bearer)).status, { timeout: 15_000 }).toBe(200);
+    // The token the client still holds works: unrotated, or (had the stopped server run the
+    // statement once it resumed, after the client gave up) rotated moments ago, within the grace
+    // window, which hands back the same successor.
+    expect((await refresh(t, user.refreshToken)).status).toBe(200);
   }, 60_000);
 });
 
