@@ -8,7 +8,7 @@ import { inject } from 'vitest';
 import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../src/database/embedded-postgres';
 import { PASSWORD, registerActiveUser, startTestApp, uniqueEmail, type TestApp } from './support/app';
 import { refresh } from './support/accounts';
-import { buildService, startService, type ServiceProcess } from './support/service';
+import { buildService, postmasterPid, startService, type ServiceProcess } from './support/service';
 import { TestSmtpServer, type CapturedMail } from './support/smtp';
 
 // Faults are injected into real things: the compiled service killed or stopped as a child
@@ -100,6 +100,44 @@ describe('the compiled service', () => {
     expect(exit).toEqual({ code: 0, signal: null });
     expect(took).toBeLessThan(10_000);
   }, 60_000);
+  // The default `npm start`: no DATABASE_URL, so the service starts its embedded PostgreSQL. That
+  // server used to stop at the first signal (the package's own exit hook, or a Ctrl-C reaching it
+  // in the same process group), under the requests being drained.
+  it.each([
+    ['SIGTERM to the service', 'SIGTERM', false],
+    ['Ctrl-C (SIGINT to the whole process group)', 'SIGINT', true],
+  ] as const)(
+    'on the embedded database, %s: the registrations in flight get 201, PostgreSQL stops last, and each mail goes once',
+    async (_, signal, group) => {
+      const env = { SMTP_URL: smtp.url, BCRYPT_COST: '11' };
+      const service = await startService(env, { processGroup: group });
+      services.push(service);
+      const postgres = postmasterPid(service.dataDir);
+      expect(postgres).toBeGreaterThan(0);
+      const emails = Array.from({ length: 4 }, () => uniqueEmail('embedded-stop'));
+      const statuses = emails.map((email) =>
+        fetch(`${service.url}/api/users`, registration(email)).then(
+          (res) => res.status,
+          () => 0,
+        ),
+      );
+      await expect.poll(() => acceptedConnections(Number(new URL(service.url).port)), { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
+      if (group) process.kill(-service.child.pid!, 'SIGINT');
+      else service.child.kill('SIGTERM');
+
+      expect(await Promise.all(statuses)).toEqual([201, 201, 201, 201]);
+      expect(await service.exited).toEqual({ code: 0, signal: null });
+      expect(postmasterPid(service.dataDir)).toBeUndefined();
+
+      // Started again on the same data: what the outbox had not sent goes now, and nothing twice.
+      const again = await startService(env, { dataDir: service.dataDir });
+      services.push(again);
+      for (const email of emails) await smtp.waitFor(email, isActivation, 30_000);
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // a duplicate would be on its way by now
+      for (const email of emails) expect(smtp.mailsTo(email)).toHaveLength(1);
+    },
+    120_000,
+  );
 });
 
 describe('PostgreSQL away under a running app', () => {

@@ -9,6 +9,10 @@ import type { EmbeddedDatabase } from './embedded-postgres';
 export async function resolveDatabase(config: AppConfig, log: (line: string) => void): Promise<EmbeddedDatabase> {
   if (config.database.url) return { url: config.database.url, stop: async () => undefined };
   let embedded: typeof import('./embedded-postgres.js');
+  // embedded-postgres installs handlers (async-exit-hook) that, at the first SIGINT or SIGTERM,
+  // stop its server and exit the process: before main.ts has drained the requests in flight (they
+  // were cut, exit code 143). The service stops the server itself, last; those handlers go.
+  const before = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal)]));
   try {
     embedded = await import('./embedded-postgres.js');
   } catch (error) {
@@ -18,5 +22,11 @@ export async function resolveDatabase(config: AppConfig, log: (line: string) => 
       'DATABASE_URL is unset and the embedded PostgreSQL (a development dependency) is not installed: set DATABASE_URL, or run npm ci with dev dependencies',
     ]);
   }
-  return embedded.startEmbeddedPostgres(config.dataDir, log);
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
+  }
+  return embedded.startEmbeddedPostgres(config.dataDir, log, { detached: true });
 }
+
+/** The signals main.ts handles with its drain. */
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;

