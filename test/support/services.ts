@@ -88,14 +88,15 @@ export async function blockedOrFinished(
     () => (finished = true),
   );
   const pid = await other.pid;
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (finished) return 'finished';
-    const [row] = await dataSource.query(`SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1`, [pid]);
-    if (row?.wait_event_type === 'Lock') return 'blocked';
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error(`transaction of backend ${pid} neither waited for a lock nor finished within ${timeoutMs} ms`);
+  return pollFor(
+    async () => {
+      if (finished) return 'finished' as const;
+      const [row] = await dataSource.query(`SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1`, [pid]);
+      return row?.wait_event_type === 'Lock' ? ('blocked' as const) : undefined;
+    },
+    timeoutMs,
+    `transaction of backend ${pid} neither waited for a lock nor finished within ${timeoutMs} ms`,
+  );
 }
 
 /**
@@ -103,15 +104,27 @@ export async function blockedOrFinished(
  * for a lock: a test holding a row lock knows the statements it started have all queued on it.
  */
 export async function lockWaiters(dataSource: DataSource, fragment: string, count: number, timeoutMs = 10_000): Promise<void> {
+  await pollFor(
+    async () => {
+      const [row] = await dataSource.query(
+        `SELECT count(*)::int AS waiting FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock' AND position($1 in query) > 0`,
+        [fragment],
+      );
+      return row.waiting >= count ? true : undefined;
+    },
+    timeoutMs,
+    `fewer than ${count} statements with "${fragment}" waited for a lock within ${timeoutMs} ms`,
+  );
+}
+
+/** Asks `probe` every 5 ms until it answers (anything but undefined); fails with `failure` after `timeoutMs`. */
+async function pollFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, failure: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const [row] = await dataSource.query(
-      `SELECT count(*)::int AS waiting FROM pg_stat_activity
-        WHERE datname = current_database() AND wait_event_type = 'Lock' AND position($1 in query) > 0`,
-      [fragment],
-    );
-    if (row.waiting >= count) return;
+    const answer = await probe();
+    if (answer !== undefined) return answer;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  throw new Error(`fewer than ${count} statements with "${fragment}" waited for a lock within ${timeoutMs} ms`);
+  throw new Error(failure);
 }
