@@ -1,6 +1,9 @@
 import { type AppConfig, ConfigError } from '../config/config';
 import type { EmbeddedDatabase } from './embedded-postgres';
 
+/** The signals main.ts handles with its drain. */
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
 /**
  * DATABASE_URL when set; otherwise the embedded PostgreSQL under the data directory. The
  * embedded server is a development dependency, loaded only here, so a production install
@@ -27,6 +30,3 @@ export async function resolveDatabase(config: AppConfig, log: (line: string) => 
   }
   return embedded.startEmbeddedPostgres(config.dataDir, log, { detached: true });
 }
-
-/** The signals main.ts handles with its drain. */
-const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
