@@ -44,6 +44,11 @@ if (!existsSync(JSON_OUT)) process.exit(run.status ?? 1);
 const result = JSON.parse(readFileSync(JSON_OUT, 'utf8'));
 const ours = result.targets.project;
 const base = result.targets.baseline;
+if (!ours || !base) {
+  // `--target project` or `baseline` alone: the runner's own tables above are the figures; no ratios.
+  console.log('\n(one target measured: no goal table, which needs both)');
+  process.exit(run.status ?? 0);
+}
 const fmt = (n, digits = 0) => (n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits }));
 const part = (target, key, name = 'main') => target?.scenarios?.[key]?.mean?.[name];
 const cpu = (target, key) => target?.scenarios?.[key]?.serverUsPerReq;

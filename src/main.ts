@@ -35,7 +35,8 @@ async function bootstrap(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  await app.listen(config.port);
+  // Every interface, as a container needs (Fastify alone would listen on localhost only).
+  await app.listen(config.port, '::');
   log.log(`listening on ${config.appUrl} (port ${config.port}); Swagger UI at ${config.appUrl}/docs`);
 }
 

@@ -78,6 +78,23 @@ describe('the HTTP contract: envelope, validation, languages, limits', () => {
     expect(res.body).toEqual({ error: ['Route tidak ditemukan'], message: 'Proses gagal', data: null });
   });
 
+  it('matches paths as the Express router did: any case, a trailing slash, the /api/v1 alias', async () => {
+    const guarded = { error: ['Token tidak ditemukan'], message: 'Proses gagal', data: null };
+    for (const path of ['/api/users/me', '/API/Users/ME', '/api/users/me/', '/api/v1/users/me', '/api/v1/users/me/']) {
+      const res = await t.http.get(path);
+      expect([path, res.status, res.body]).toEqual([path, 401, guarded]);
+    }
+    const health = await t.http.get('/api/v1/health').expect(200);
+    expect(health.body.message).toBe('Service berjalan normal');
+  });
+
+  it('answers a path parameter longer than the router takes with 400 in the envelope, not 414', async () => {
+    const res = await t.http.get(`/api/users/activate/${'a'.repeat(1500)}`).set('Accept', 'application/json');
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: ['Permintaan tidak valid'], message: 'Proses gagal', data: null });
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('gives every response a request id, keeping a well-formed incoming one', async () => {
     const res = await t.http.get('/api/health').set('X-Request-Id', 'abc-123').expect(200);
     expect(res.headers['x-request-id']).toBe('abc-123');

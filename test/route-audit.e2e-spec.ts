@@ -2,7 +2,7 @@ import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
-import { IS_PUBLIC } from '../src/http';
+import { IS_PUBLIC, servedRoutes } from '../src/http';
 import { startTestApp, type TestApp } from './support';
 
 /**
@@ -34,20 +34,14 @@ interface RegisteredRoute {
   path: string;
 }
 
-/** Every route layer of the Express router: what the server will actually answer. */
-function expressRoutes(t: TestApp): RegisteredRoute[] {
-  const express = t.app.getHttpAdapter().getInstance();
-  const stack: { route?: { path: string; methods: Record<string, boolean> } }[] = (express.router ?? express._router).stack;
+/** Every route Fastify registered: what the server will actually answer. */
+function registeredRoutes(t: TestApp): RegisteredRoute[] {
   const seen = new Set<string>();
-  return stack.flatMap((layer) => {
-    // Wildcard layers are middleware (request logging) passing requests on, not endpoints.
-    if (!layer.route || layer.route.path.includes('*')) return [];
-    const methods = Object.keys(layer.route.methods);
-    // A layer answering every method (Nest's pass-through for a path excluded from the prefix) is probed once.
-    const probed = methods.length > 10 ? ['post'] : methods;
-    return probed
-      .map((method) => ({ method: method.toUpperCase(), path: layer.route!.path }))
-      .filter((route) => !seen.has(`${route.method} ${route.path}`) && seen.add(`${route.method} ${route.path}`));
+  return servedRoutes(t.app).flatMap((route) => {
+    // HEAD routes are Fastify's own copies of the GET ones; wildcards are catch-alls (static files), not endpoints.
+    if (route.method === 'HEAD' || route.method === 'OPTIONS' || route.path.includes('*')) return [];
+    const key = `${route.method} ${route.path}`;
+    return seen.has(key) ? [] : (seen.add(key), [route]);
   });
 }
 
@@ -72,7 +66,7 @@ describe('route audit: the public routes are exactly the contract’s allow-list
   });
 
   it('every registered route without an access token is refused with 401, except the allow-list and the docs', async () => {
-    const routes = expressRoutes(t);
+    const routes = registeredRoutes(t);
     expect(routes.length).toBeGreaterThan(PUBLIC_ROUTES.length);
     const open: string[] = [];
     const guarded: string[] = [];
@@ -104,7 +98,7 @@ describe('route audit: the public routes are exactly the contract’s allow-list
   it('@Public() sits on exactly the allow-listed handlers, and every handler is served', async () => {
     const reflector = t.app.get(Reflector);
     const scanner = new MetadataScanner();
-    const served = new Set(expressRoutes(t).map((route) => `${route.method} ${route.path}`));
+    const served = new Set(registeredRoutes(t).map((route) => `${route.method} ${route.path}`));
     const handlers: { route: string; isPublic: boolean }[] = [];
     for (const module of t.app.get(ModulesContainer).values()) {
       for (const wrapper of module.controllers.values()) {

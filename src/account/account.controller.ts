@@ -1,6 +1,5 @@
 import { Body, Controller, Delete, Get, Param, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
 import {
   ApiEnvelopeResponse,
   ApiErrorResponses,
@@ -14,6 +13,8 @@ import {
   RequestClient,
   Roles,
   uuidParam,
+  type HttpReply,
+  type HttpRequest,
 } from '../http';
 import { toUserResponse, UserResponseDto } from '../users/dto/user-response.dto';
 import type { User } from '../users/user.entity';
@@ -223,8 +224,8 @@ export class AccountController {
   @ApiErrorResponses({ 400: ['email_change_invalid', 'email_change_expired'], 409: ['email_taken'] })
   async confirmEmail(
     @Param('token') token: string,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
     @RequestClient() client: ClientInfo,
   ) {
     return linkOutcome(request, response, await this.account.confirmEmailChange(token, client));

@@ -1,6 +1,5 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
 import {
   AcceptsForm,
   activationConfirmHtml,
@@ -23,6 +22,8 @@ import {
   Public,
   RequestClient,
   RequestLang,
+  type HttpReply,
+  type HttpRequest,
 } from '../http';
 import { toUserResponse, UserResponseDto } from '../users/dto/user-response.dto';
 import { AuthService } from './auth.service';
@@ -80,8 +81,8 @@ export class AuthController {
   @ApiErrorResponses({ 400: ['activation_invalid', 'activation_expired'] }, 'activation_failed')
   async activate(
     @Param('token') token: string,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
     @RequestClient() client: ClientInfo,
   ) {
     if (request.method === 'GET' && isJsonClient(request)) return ok(await this.auth.activate(token, client), null);
@@ -109,8 +110,8 @@ export class AuthController {
   @ApiErrorResponses({ 400: ['activation_invalid', 'activation_expired'] }, 'activation_failed')
   async confirmActivation(
     @Param('token') token: string,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
     @RequestClient() client: ClientInfo,
   ) {
     return linkOutcome(request, response, await this.auth.activate(token, client));
@@ -128,8 +129,8 @@ export class AuthController {
   async resendActivation(
     @Body() dto: EmailDto,
     @RequestLang() lang: Lang,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     await this.auth.resendActivation(dto.email, lang);
     return linkOutcome(request, response, 'activation_resent');
@@ -164,7 +165,7 @@ export class AuthController {
   })
   @ApiEnvelopeResponse({ status: 200, message: 'refresh_ok', type: UserResponseDto, extra: TOKEN_FIELDS })
   @ApiErrorResponses({ 400: ['v_string'], 401: ['token_invalid'], 429: ['too_many_requests'] }, 'refresh_failed')
-  async refresh(@Body() dto: RefreshDto, @Req() request: Request, @RequestClient() client: ClientInfo) {
+  async refresh(@Body() dto: RefreshDto, @Req() request: HttpRequest, @RequestClient() client: ClientInfo) {
     const header = request.headers.authorization;
     // The scheme is case-insensitive (RFC 7235), as on every other route.
     const presented = dto.refresh_token ?? /^bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
@@ -197,8 +198,8 @@ export class AuthController {
   async forgotPassword(
     @Body() dto: EmailDto,
     @RequestLang() lang: Lang,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     await this.passwordReset.requestReset(dto.email, lang);
     return linkOutcome(request, response, 'forgot_ok');
@@ -210,7 +211,7 @@ export class AuthController {
   @ApiOperation({ summary: 'The reset form a person opens from the email (when PASSWORD_RESET_URL is unset)' })
   @ApiProduces('text/html')
   @ApiQuery({ name: 'token', required: true })
-  async resetForm(@Query('token') token: string | undefined, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  async resetForm(@Query('token') token: string | undefined, @Req() request: HttpRequest, @Res({ passthrough: true }) response: HttpReply) {
     const presented = typeof token === 'string' ? token : '';
     // An unknown or expired link says so at once, with a way to ask for a new one; the look leaves it unused.
     await this.passwordReset.checkLink(presented);
@@ -230,8 +231,8 @@ export class AuthController {
   @ApiErrorResponses({ 400: ['reset_invalid', 'reset_expired', 'v_password_min', 'v_confirmation'], 429: ['too_many_requests'] })
   async resetPassword(
     @Body() dto: ResetPasswordDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
     @RequestClient() client: ClientInfo,
   ) {
     await this.passwordReset.reset(dto.token, dto.password, client);

@@ -1,8 +1,7 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import type { Request } from 'express';
-import { AuthUser, ForbiddenError, IS_PUBLIC, ROLES, UnauthorizedError } from '../http';
+import { AuthUser, ForbiddenError, IS_PUBLIC, ROLES, UnauthorizedError, type HttpRequest } from '../http';
 
 /** Global: every route needs a live access token unless it is marked @Public(). */
 @Injectable()
@@ -24,7 +23,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   override handleRequest<T>(error: unknown, user: T, info: unknown, context: ExecutionContext): T {
     if (error) throw error;
     if (!user) {
-      const header = context.switchToHttp().getRequest<Request>().headers.authorization;
+      const header = context.switchToHttp().getRequest<HttpRequest>().headers.authorization;
       throw new UnauthorizedError(header ? 'token_invalid' : 'token_missing');
     }
     return user;
@@ -39,7 +38,7 @@ export class RolesGuard {
   canActivate(context: ExecutionContext): boolean {
     const roles = this.reflector.getAllAndOverride<string[] | undefined>(ROLES, [context.getHandler(), context.getClass()]);
     if (!roles?.length) return true;
-    const user = context.switchToHttp().getRequest<Request & { user?: AuthUser }>().user;
+    const user = context.switchToHttp().getRequest<HttpRequest & { user?: AuthUser }>().user;
     if (!user || !roles.includes(user.role)) throw new ForbiddenError();
     return true;
   }

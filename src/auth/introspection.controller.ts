@@ -1,7 +1,6 @@
 import { Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiBasicAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
-import { AcceptsForm, Public } from '../http';
+import { AcceptsForm, type HttpReply, type HttpRequest, Public } from '../http';
 import { KeysService } from '../keys/keys.service';
 import { ServiceClientsService } from '../tokens/service-clients.service';
 import { TokensService } from '../tokens/tokens.service';
@@ -64,20 +63,20 @@ export class IntrospectionController {
     },
   })
   @ApiResponse({ status: 401, description: 'no or wrong client credential', schema: { example: { error: 'invalid_client' } } })
-  async introspect(@Req() request: Request, @Res() response: Response): Promise<void> {
-    response.setHeader('Cache-Control', 'no-store');
+  async introspect(@Req() request: HttpRequest, @Res() reply: HttpReply): Promise<void> {
+    reply.header('Cache-Control', 'no-store').type('application/json; charset=utf-8');
     const client = parseBasic(request.headers.authorization);
     if (!client || !(await this.clients.authenticate(client.id, client.secret))) {
-      response.status(401).setHeader('WWW-Authenticate', 'Basic realm="introspection", charset="UTF-8"');
-      response.json({ error: 'invalid_client' });
+      reply.code(401).header('WWW-Authenticate', 'Basic realm="introspection", charset="UTF-8"');
+      reply.send({ error: 'invalid_client' });
       return;
     }
     const token = (request.body as Record<string, unknown> | undefined)?.token;
     if (typeof token !== 'string' || token === '') {
-      response.status(400).json({ error: 'invalid_request' });
+      reply.code(400).send({ error: 'invalid_request' });
       return;
     }
-    response.json(await this.inspect(token));
+    reply.send(await this.inspect(token));
   }
 
   private async inspect(token: string): Promise<Record<string, unknown>> {

@@ -1,5 +1,5 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
-import type { Request } from 'express';
+import { type HttpRequest, routeTemplate } from '../http';
 import type { Observable } from 'rxjs';
 
 /** The route list's name for route 1 (API.md, "The original documents' own requests"). */
@@ -14,9 +14,9 @@ export const ROUTE_LIST_REGISTER_PATH = 'register';
 @Injectable()
 export class RouteListRegisterBody implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = context.switchToHttp().getRequest<Request>();
+    const request = context.switchToHttp().getRequest<HttpRequest>();
     const body: unknown = request.body;
-    const onAlias = typeof request.route?.path === 'string' && request.route.path.endsWith(`/${ROUTE_LIST_REGISTER_PATH}`);
+    const onAlias = routeTemplate(request)?.endsWith(`/${ROUTE_LIST_REGISTER_PATH}`) === true;
     if (onAlias && isObject(body) && !('confirmation' in body) && 'password' in body) body.confirmation = body.password;
     return next.handle();
   }

@@ -1,6 +1,6 @@
-import { STATUS_CODES, type Server } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Request } from 'express';
+import { hasBodyOfType, type HttpRequest } from './platform';
 import { AppError } from './app-error';
 import type { Envelope } from './envelope';
 import { languageOf, type MessageKey, translate } from './messages';
@@ -8,34 +8,45 @@ import { languageOf, type MessageKey, translate } from './messages';
 /** Deeper than any body this service reads (its DTOs are flat); far below what recursion survives. */
 export const MAX_JSON_DEPTH = 32;
 
+const bodyError = (status: number, type: string, message: string) => Object.assign(new Error(message), { status, type });
+
 /**
- * body-parser's `verify` hook: runs on the raw bytes before JSON.parse, so a body nested 2,500
- * deep (15 kB) is refused with 400 before any parsing, transforming or validating work. Counts
- * brackets outside strings in one pass, no reviver, no allocation. Only UTF-8 is scanned (the
- * contract's encoding); another charset is a 415.
+ * The JSON body parser: on the raw bytes, before JSON.parse, a body nested 2,500 deep (15 kB) is
+ * refused with 400 before any parsing, transforming or validating work (one pass counting
+ * brackets outside strings, no reviver, no allocation). Only UTF-8 is read (the contract's
+ * encoding); another charset is a 415. As Express's parser did: only an object or an array is a
+ * body, an empty body is no body. Errors carry `status` and `type` for the exception filter.
  */
-export function rejectDeepJson(maxDepth = MAX_JSON_DEPTH) {
-  return (_req: unknown, _res: unknown, body: Buffer, encoding: string | null): void => {
-    if (encoding && !/^utf-?8$/i.test(encoding)) {
-      throw Object.assign(new Error(`unsupported charset ${encoding}`), { status: 415, type: 'charset.unsupported' });
+export function parseJsonBody(body: Buffer, contentType: string | undefined, maxDepth = MAX_JSON_DEPTH): unknown {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? '')?.[1];
+  if (charset && !/^utf-?8$/i.test(charset)) throw bodyError(415, 'charset.unsupported', `unsupported charset ${charset}`);
+  let depth = 0;
+  let inString = false;
+  let first = -1;
+  for (let i = 0; i < body.length; i++) {
+    const byte = body[i];
+    if (inString) {
+      if (byte === 0x5c)
+        i++; // backslash: the next byte is escaped
+      else if (byte === 0x22) inString = false;
+      continue;
     }
-    let depth = 0;
-    let inString = false;
-    for (let i = 0; i < body.length; i++) {
-      const byte = body[i];
-      if (inString) {
-        if (byte === 0x5c)
-          i++; // backslash: the next byte is escaped
-        else if (byte === 0x22) inString = false;
-      } else if (byte === 0x22) {
-        inString = true;
-      } else if (byte === 0x7b || byte === 0x5b) {
-        if (++depth > maxDepth) throw Object.assign(new Error('JSON nested too deeply'), { status: 400, type: 'entity.too.deep' });
-      } else if (byte === 0x7d || byte === 0x5d) {
-        depth--;
-      }
+    if (first < 0 && byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) first = byte;
+    if (byte === 0x22) {
+      inString = true;
+    } else if (byte === 0x7b || byte === 0x5b) {
+      if (++depth > maxDepth) throw bodyError(400, 'entity.too.deep', 'JSON nested too deeply');
+    } else if (byte === 0x7d || byte === 0x5d) {
+      depth--;
     }
-  };
+  }
+  if (first < 0) return undefined;
+  if (first !== 0x7b && first !== 0x5b) throw bodyError(400, 'entity.parse.failed', 'JSON body is not an object or an array');
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw bodyError(400, 'entity.parse.failed', 'malformed JSON');
+  }
 }
 
 /** A request with a body that is not JSON, on a JSON route: 415 (a form post only where the route says @AcceptsForm). */
@@ -45,12 +56,12 @@ export class UnsupportedMediaTypeError extends AppError {
   }
 }
 
-export function assertJsonBody(request: Request, acceptsForm: boolean): void {
+export function assertJsonBody(request: HttpRequest, acceptsForm: boolean): void {
   const length = request.headers['content-length'];
   const hasBody = request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
   if (!hasBody) return;
-  if (request.is('application/json')) return;
-  if (acceptsForm && request.is('application/x-www-form-urlencoded')) return;
+  if (hasBodyOfType(request, 'application/json')) return;
+  if (acceptsForm && hasBodyOfType(request, 'application/x-www-form-urlencoded')) return;
   throw new UnsupportedMediaTypeError();
 }
 
@@ -62,24 +73,22 @@ const CLIENT_ERRORS: Record<string, { status: number; key: MessageKey }> = {
 
 /**
  * What Node's HTTP parser refuses (oversized headers, a malformed request line) never reaches
- * Express or Nest, so there is no context to render it: this answers it in the envelope itself,
- * in the language of an Accept-Language found in the bytes received (Indonesian otherwise), then
- * closes the connection.
+ * Fastify's routes or Nest, so there is no context to render it: this answers it in the envelope
+ * itself (Fastify's `clientErrorHandler`), in the language of an Accept-Language found in the
+ * bytes received (Indonesian otherwise), then closes the connection.
  */
-export function answerClientErrorsInEnvelope(server: Server): void {
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    if (error.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const { status, key } = CLIENT_ERRORS[error.code ?? ''] ?? { status: 400, key: 'bad_request' as MessageKey };
-    const raw = (error as { rawPacket?: Buffer }).rawPacket?.toString('latin1') ?? '';
-    const lang = languageOf(/\r\naccept-language:[ \t]*([^\r\n]*)/i.exec(raw)?.[1]);
-    const body: Envelope = { error: [translate(key, lang)], message: translate('process_failed', lang), data: null };
-    const text = JSON.stringify(body);
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
-    );
-  });
+export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const { status, key } = CLIENT_ERRORS[error.code ?? ''] ?? { status: 400, key: 'bad_request' as MessageKey };
+  const raw = (error as { rawPacket?: Buffer }).rawPacket?.toString('latin1') ?? '';
+  const lang = languageOf(/\r\naccept-language:[ \t]*([^\r\n]*)/i.exec(raw)?.[1]);
+  const body: Envelope = { error: [translate(key, lang)], message: translate('process_failed', lang), data: null };
+  const text = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+  );
 }

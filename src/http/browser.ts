@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyInstance } from 'fastify';
 import helmet from 'helmet';
 import { PAGE_STYLE_HASH } from './html';
 
@@ -56,10 +56,14 @@ export function configureBrowsers(app: INestApplication, options: BrowserOptions
   });
   const docsPath = `/${options.docsPath.replace(/^\/+|\/+$/g, '')}`;
   const isDocs = (path: string) => path === docsPath || path.startsWith(`${docsPath}/`) || path.startsWith(`${docsPath}-`);
-  app.use((req: Request, res: Response, next: NextFunction) => {
+  // helmet's middleware sets headers on the Node.js response, which Fastify merges into every
+  // answer it sends (errors and 404s included); a hook rather than middleware skips middie.
+  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  fastify.addHook('onRequest', (request, reply, done) => {
     // The answer depends on Origin whenever origins are listed: shared caches must keep them apart.
-    if (options.corsOrigins !== '*') res.vary('Origin');
-    (isDocs(req.path) ? docs : pages)(req, res, next);
+    if (options.corsOrigins !== '*') reply.raw.setHeader('Vary', 'Origin');
+    const path = request.url.split('?', 1)[0];
+    (isDocs(path) ? docs : pages)(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
   });
 
   const { corsOrigins, corsLocalhost } = options;

@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import type { Request } from 'express';
+import type { HttpRequest } from './platform';
 import { languageOf, type Lang, type MessageKey } from './messages';
 
 export const IS_PUBLIC = 'http:public';
@@ -40,12 +40,12 @@ export interface AuthUser<U = unknown> {
 }
 
 export const CurrentUser = createParamDecorator((_: unknown, context: ExecutionContext): AuthUser => {
-  return context.switchToHttp().getRequest<Request & { user: AuthUser }>().user;
+  return context.switchToHttp().getRequest<HttpRequest & { user: AuthUser }>().user;
 });
 
 /** The request's language ("id" unless Accept-Language prefers English). */
 export const RequestLang = createParamDecorator((_: unknown, context: ExecutionContext): Lang => {
-  return languageOf(context.switchToHttp().getRequest<Request>().headers['accept-language']);
+  return languageOf(context.switchToHttp().getRequest<HttpRequest>().headers['accept-language']);
 });
 
 /** Who made the request, for the audit log: the client address (TRUST_PROXY decides) and user agent. */
@@ -55,7 +55,7 @@ export interface ClientInfo {
 }
 
 export const RequestClient = createParamDecorator((_: unknown, context: ExecutionContext): ClientInfo => {
-  const request = context.switchToHttp().getRequest<Request>();
+  const request = context.switchToHttp().getRequest<HttpRequest>();
   const agent = request.headers['user-agent'];
   return { ip: request.ip ?? null, userAgent: typeof agent === 'string' ? agent : null };
 });

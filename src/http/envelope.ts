@@ -1,5 +1,5 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
-import type { Request } from 'express';
+import type { HttpRequest } from './platform';
 import { map, Observable } from 'rxjs';
 import { languageOf, MessageKey, translate } from './messages';
 
@@ -28,7 +28,7 @@ export interface Envelope {
 @Injectable()
 export class EnvelopeInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = context.switchToHttp().getRequest<Request>();
+    const request = context.switchToHttp().getRequest<HttpRequest>();
     return next.handle().pipe(
       map((value) => {
         if (!(value instanceof ApiResult)) return value;

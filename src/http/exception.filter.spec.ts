@@ -1,22 +1,24 @@
 import type { ArgumentsHost } from '@nestjs/common';
 import { EnvelopeExceptionFilter } from './exception.filter';
 
-/** Renders one exception through the filter into a plain response recorder (no HTTP needed). */
+/** Renders one exception through the filter into a plain reply recorder (no HTTP needed). */
 function render(exception: unknown) {
   const answer: { status?: number; body?: unknown } = {};
   const response = {
-    headersSent: false,
-    setHeader: () => undefined,
-    status(code: number) {
+    sent: false,
+    raw: { headersSent: false },
+    header: () => response,
+    type: () => response,
+    code(code: number) {
       answer.status = code;
       return this;
     },
-    json(body: unknown) {
+    send(body: unknown) {
       answer.body = body;
       return this;
     },
   };
-  const request = { headers: {}, method: 'POST', originalUrl: '/api/users' };
+  const request = { headers: {}, method: 'POST', url: '/api/users', raw: { headers: {} } };
   const host = { switchToHttp: () => ({ getRequest: () => request, getResponse: () => response }) } as unknown as ArgumentsHost;
   new EnvelopeExceptionFilter().catch(exception, host);
   return answer;

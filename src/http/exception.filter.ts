@@ -1,9 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import { AppError } from './app-error';
 import type { Envelope } from './envelope';
 import { languageOf, MessageKey, MessageRef, translate } from './messages';
 import { linkPageHtml, prefersHtml } from './link-outcome';
+import { type HttpReply, type HttpRequest, sendHtmlHeaders } from './platform';
 import { requestContext } from './request-context';
 
 // 57014: statement_timeout (a hung or overloaded server); 53300: too many connections.
@@ -52,15 +52,16 @@ export class EnvelopeExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<Request>();
-    const response = http.getResponse<Response>();
+    const request = http.getRequest<HttpRequest>();
+    const reply = http.getResponse<HttpReply>();
     const rendered = this.render(exception, request);
-    if (response.headersSent) return;
+    if (reply.sent || reply.raw.headersSent) return;
 
-    for (const [name, value] of Object.entries(rendered.headers ?? {})) response.setHeader(name, value);
+    for (const [name, value] of Object.entries(rendered.headers ?? {})) reply.header(name, value);
     const context = requestContext(request);
     if (context.linkPage && prefersHtml(request)) {
-      response.status(rendered.status).type('html').set('Cache-Control', 'no-store').send(linkPageHtml(request, rendered.reasons));
+      sendHtmlHeaders(reply.code(rendered.status));
+      reply.send(linkPageHtml(request, rendered.reasons));
       return;
     }
     const lang = languageOf(request.headers['accept-language']);
@@ -70,10 +71,10 @@ export class EnvelopeExceptionFilter implements ExceptionFilter {
       message: translate(summary, lang),
       data: rendered.data ?? null,
     };
-    response.status(rendered.status).json(body);
+    reply.code(rendered.status).type('application/json; charset=utf-8').send(body);
   }
 
-  private render(exception: unknown, request: Request): Rendered {
+  private render(exception: unknown, request: HttpRequest): Rendered {
     if (exception instanceof AppError) {
       return {
         status: exception.status,
@@ -108,17 +109,31 @@ export class EnvelopeExceptionFilter implements ExceptionFilter {
       return { status: HttpStatus.SERVICE_UNAVAILABLE, reasons: [{ key: 'service_unavailable' }] };
     }
     this.logger.error(
-      `unexpected error on ${request.method} ${request.originalUrl} [request ${requestContext(request).requestId}]`,
+      `unexpected error on ${request.method} ${request.originalUrl ?? request.url} [request ${requestContext(request).requestId}]`,
       exception instanceof Error ? exception.stack : String(exception),
     );
     return { status: HttpStatus.INTERNAL_SERVER_ERROR, reasons: [{ key: 'internal' }] };
   }
 
-  /** body-parser's errors carry `type` and `status`; they happen before any route runs. */
+  /**
+   * Errors of reading the body happen before any route runs: the JSON parser's carry `type` and
+   * `status` (body-limits.ts), Fastify's own a `FST_` code and `statusCode` (too large, a
+   * Content-Length that does not match).
+   */
   private bodyParserError(exception: unknown): Rendered | undefined {
-    // The Express adapter wraps them in an HttpException with the original as `cause`.
     const cause = exception instanceof HttpException ? exception.cause : exception;
-    const error = cause as { type?: string; status?: number } | null;
+    const error = cause as { type?: string; status?: number; code?: string; statusCode?: number } | null;
+    if (error?.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return { status: HttpStatus.PAYLOAD_TOO_LARGE, reasons: [{ key: 'payload_too_large' }] };
+    if (
+      typeof error?.code === 'string' &&
+      error.code.startsWith('FST_') &&
+      typeof error.statusCode === 'number' &&
+      error.statusCode < 500
+    ) {
+      const status = error.statusCode;
+      return { status, reasons: [{ key: REASON_BY_STATUS[status] ?? 'bad_request' }] };
+    }
     switch (error?.type) {
       case 'entity.parse.failed':
         return { status: HttpStatus.BAD_REQUEST, reasons: [{ key: 'malformed_json' }] };

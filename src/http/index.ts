@@ -13,3 +13,4 @@ export * from './logging';
 export * from './browser';
 export * from './drain';
 export * from './body-limits';
+export * from './platform';

@@ -1,10 +1,12 @@
-import { applyDecorators, CanActivate, ExecutionContext, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
+import { applyDecorators, CanActivate, ExecutionContext, Injectable, SetMetadata, UseGuards, type INestApplication } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import { LinkPage } from './decorators';
 import { ApiResult, ok } from './envelope';
 import { escapeHtml, renderPage, type PageOptions } from './html';
 import { languageOf, translate, type Lang, type MessageKey, type MessageRef } from './messages';
+import { acceptedTypes, preferredType, rawRequest, sendHtmlHeaders, type HttpReply, type HttpRequest } from './platform';
 
 /** What the pages link and post to: built from configuration by the app (auth/links.ts), one set per app. */
 export interface PageSettings {
@@ -24,34 +26,34 @@ interface PageState {
 }
 
 const STATE = Symbol('link-page-state');
-type WithState = Request & { [STATE]?: PageState };
+type WithState = IncomingMessage & { [STATE]?: PageState };
 
-function stateOf(request: Request): PageState {
-  const req = request as WithState;
+function stateOf(request: HttpRequest): PageState {
+  const req = rawRequest(request) as WithState;
   req[STATE] ??= {};
   return req[STATE];
 }
 
-/** Express middleware giving every request the app's page settings (several apps may share a process). */
-export function pageSettings(settings: PageSettings): RequestHandler {
-  return (req: Request, _res: Response, next: NextFunction) => {
-    stateOf(req).settings = settings;
-    next();
-  };
+/** Gives every request of this app its page settings (several apps may share a process, as the tests do). */
+export function usePageSettings(app: INestApplication, settings: PageSettings): void {
+  (app.getHttpAdapter().getInstance() as FastifyInstance).addHook('onRequest', (request, _reply, done) => {
+    stateOf(request).settings = settings;
+    done();
+  });
 }
 
 /**
  * A JSON client in the sense of route 2: `application/json` named in Accept and preferred to
  * HTML. A browser, a mail scanner, `Accept: *\/*` and a missing Accept are not.
  */
-export function isJsonClient(request: Request): boolean {
-  return request.accepts().includes('application/json') && request.accepts(['json', 'html']) === 'json';
+export function isJsonClient(request: HttpRequest): boolean {
+  return acceptedTypes(request).includes('application/json') && preferredType(request, ['json', 'html']) === 'json';
 }
 
 /** True when the client (a browser following an email link, or its form) should get a page rather than JSON. */
-export function prefersHtml(request: Request): boolean {
+export function prefersHtml(request: HttpRequest): boolean {
   if (stateOf(request).htmlUnlessJson) return !isJsonClient(request);
-  return request.accepts(['json', 'html']) === 'html';
+  return preferredType(request, ['json', 'html']) === 'html';
 }
 
 const BROWSER_LINK = 'http:browser-link';
@@ -62,7 +64,7 @@ class BrowserLinkGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const options = this.reflector.get<Pick<PageState, 'htmlUnlessJson' | 'form'> | undefined>(BROWSER_LINK, context.getHandler()) ?? {};
-    const state = stateOf(context.switchToHttp().getRequest<Request>());
+    const state = stateOf(context.switchToHttp().getRequest<HttpRequest>());
     state.htmlUnlessJson = options.htmlUnlessJson === true;
     state.form = options.form;
     return true;
@@ -113,11 +115,11 @@ const OUTCOME_PAGES: Partial<Record<MessageKey, PageParts>> = {
   email_change_expired: { tone: 'error', next: ['p_email_change_again'] },
 };
 
-function langOf(request: Request): Lang {
+function langOf(request: HttpRequest): Lang {
   return languageOf(request.headers['accept-language']);
 }
 
-function settingsOf(request: Request): PageSettings | undefined {
+function settingsOf(request: HttpRequest): PageSettings | undefined {
   return stateOf(request).settings;
 }
 
@@ -132,7 +134,7 @@ function emailForm(action: string, lang: Lang): string {
  * The page a browser sees for the outcome of a link or its form: a success's message key, or a
  * failure's reasons (from the exception filter).
  */
-export function linkPageHtml(request: Request, outcome: MessageKey | MessageRef[]): string {
+export function linkPageHtml(request: HttpRequest, outcome: MessageKey | MessageRef[]): string {
   const failed = Array.isArray(outcome);
   const reasons: MessageRef[] = failed ? outcome : [{ key: outcome }];
   const lang = langOf(request);
@@ -165,7 +167,7 @@ export function linkPageHtml(request: Request, outcome: MessageKey | MessageRef[
  * Route 2's page: says what the link is for and offers one button that posts to route 2b (the
  * same URL). Opening it changes nothing, so a mail scanner cannot activate an account.
  */
-export function activationConfirmHtml(request: Request): string {
+export function activationConfirmHtml(request: HttpRequest): string {
   const lang = langOf(request);
   const t = (k: MessageKey) => escapeHtml(translate(k, lang));
   return renderPage({
@@ -181,7 +183,7 @@ export function activationConfirmHtml(request: Request): string {
 }
 
 /** The reset form the emailed link opens; posts to route 13. With `errors`, shown again after a failed try. */
-export function resetFormHtml(request: Request, token: string, errors: MessageRef[] = []): string {
+export function resetFormHtml(request: HttpRequest, token: string, errors: MessageRef[] = []): string {
   const lang = langOf(request);
   const t = (k: MessageKey) => escapeHtml(translate(k, lang));
   const action = settingsOf(request)?.resetPasswordAction ?? '';
@@ -204,8 +206,8 @@ ${problems}<p class="muted">${t('p_reset_hint')}</p>
 }
 
 /** Sends a page: HTML, never cached (its URL or form carries a one-time token). */
-export function asPage(response: Response, html: string): string {
-  response.type('html').setHeader('Cache-Control', 'no-store');
+export function asPage(reply: HttpReply, html: string): string {
+  sendHtmlHeaders(reply);
   return html;
 }
 
@@ -213,7 +215,7 @@ export function asPage(response: Response, html: string): string {
  * The success answer of a @LinkPage route: a page for a browser, the envelope for a JSON client.
  * Its failures are rendered the same way by the exception filter.
  */
-export function linkOutcome(request: Request, response: Response, outcome: MessageKey): ApiResult | string {
+export function linkOutcome(request: HttpRequest, response: HttpReply, outcome: MessageKey): ApiResult | string {
   if (!prefersHtml(request)) return ok(outcome, null);
   return asPage(response, linkPageHtml(request, outcome));
 }

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Request } from 'express';
 import type { Params } from 'nestjs-pino';
 import type { Options } from 'pino-http';
 import pino, { type DestinationStream } from 'pino';
@@ -50,7 +49,7 @@ export function httpLoggerParams({ level, pretty }: HttpLoggingOptions, destinat
   const usePretty = pretty && prettyAvailable();
   const options: Options = {
     level,
-    genReqId: (req: IncomingMessage) => requestContext(req as Request).requestId,
+    genReqId: (req: IncomingMessage) => requestContext(req).requestId,
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
     serializers: {
       req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({

@@ -1,10 +1,11 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { assertJsonBody } from './body-limits';
 import { ACCEPTS_FORM, FAILURE_MESSAGE, LINK_PAGE } from './decorators';
 import type { MessageKey } from './messages';
+import { rawRequest, type HttpRequest } from './platform';
 
 export interface RequestContext {
   requestId: string;
@@ -14,23 +15,25 @@ export interface RequestContext {
 }
 
 const CONTEXT = Symbol('request-context');
-type WithContext = Request & { [CONTEXT]?: RequestContext };
+type WithContext = IncomingMessage & { [CONTEXT]?: RequestContext };
+const SAFE_ID = /^[\w.:-]{1,128}$/;
 
-export function requestContext(request: Request): RequestContext {
-  const req = request as WithContext;
-  req[CONTEXT] ??= { requestId: randomUUID() };
+/**
+ * The request's context, kept on the Node.js request so that the logger (which sees only that),
+ * Fastify and Nest share it. Its id is a well-formed incoming X-Request-Id, else a new UUID.
+ */
+export function requestContext(request: HttpRequest | IncomingMessage): RequestContext {
+  const req = rawRequest(request) as WithContext;
+  if (!req[CONTEXT]) {
+    const incoming = req.headers['x-request-id'];
+    req[CONTEXT] = { requestId: typeof incoming === 'string' && SAFE_ID.test(incoming) ? incoming : randomUUID() };
+  }
   return req[CONTEXT];
 }
 
-const SAFE_ID = /^[\w.:-]{1,128}$/;
-
-/** Gives every request an id (a well-formed incoming X-Request-Id is kept) and echoes it back. */
-export function requestIdMiddleware(req: Request, res: Response, next: NextFunction): void {
-  const incoming = req.headers['x-request-id'];
-  const context = requestContext(req);
-  if (typeof incoming === 'string' && SAFE_ID.test(incoming)) context.requestId = incoming;
-  res.setHeader('X-Request-Id', context.requestId);
-  next();
+/** Fastify's `genReqId`: the id the request is known by everywhere (logs, X-Request-Id, errors). */
+export function requestIdOf(raw: IncomingMessage): string {
+  return requestContext(raw).requestId;
 }
 
 /**
@@ -44,7 +47,7 @@ export class RouteContextGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const targets = [context.getHandler(), context.getClass()];
-    const request = context.switchToHttp().getRequest<Request>();
+    const request = context.switchToHttp().getRequest<HttpRequest>();
     const routeContext = requestContext(request);
     routeContext.failureMessage = this.reflector.getAllAndOverride<MessageKey | undefined>(FAILURE_MESSAGE, targets);
     routeContext.linkPage = this.reflector.getAllAndOverride<boolean | undefined>(LINK_PAGE, targets) === true;

@@ -1,7 +1,8 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor, NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
 import { catchError, type Observable, throwError } from 'rxjs';
-import { AppError } from '../http';
+import { AppError, type HttpRequest, routeTemplate } from '../http';
 import { type LoginOutcome, MetricsService } from './metrics.service';
 
 const LOGIN_ROUTE = /\/users\/login$/;
@@ -14,10 +15,10 @@ const LOGIN_REASONS: Record<string, LoginOutcome> = {
   too_many_requests: 'rate_limited',
 };
 
-/** The first reason key of a login's failure, noted by the interceptor for the middleware. */
-const loginFailures = new WeakMap<Request, string>();
+/** The first reason key of a login's failure, noted by the interceptor for the hook. */
+const loginFailures = new WeakMap<HttpRequest, string>();
 
-function loginOutcome(req: Request, status: number): LoginOutcome {
+function loginOutcome(req: HttpRequest, status: number): LoginOutcome {
   if (status < 300) return 'ok';
   const reason = loginFailures.get(req);
   if (reason && LOGIN_REASONS[reason]) return LOGIN_REASONS[reason];
@@ -28,27 +29,29 @@ function loginOutcome(req: Request, status: number): LoginOutcome {
 }
 
 /**
- * Times every request from the first Nest middleware to the last byte and records it under its
- * route template (`/api/users/:id`; `unmatched` for a 404 on no route), and counts login outcomes.
+ * Times every request from its arrival to the last byte (Fastify's `elapsedTime`) and records it
+ * under its route template (`/api/users/:id`; `unmatched` for a 404 on no route), and counts
+ * login outcomes. Fastify hooks, added before the app listens.
  */
 @Injectable()
-export class HttpMetricsMiddleware implements NestMiddleware {
-  constructor(private readonly metrics: MetricsService) {}
+export class HttpMetricsHooks implements OnModuleInit {
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
 
-  use(req: Request, res: Response, next: NextFunction): void {
-    const start = process.hrtime.bigint();
-    res.once('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      const template = (req.route as { path?: string } | undefined)?.path;
-      // Nest answers a path no controller has with its catch-all `*path` route.
-      const route = !template || template.startsWith('*') ? 'unmatched' : template;
-      const status = res.statusCode;
-      this.metrics.httpDuration.observe({ method: req.method, route, status_code: status }, seconds);
-      if (req.method === 'POST' && route !== 'unmatched' && LOGIN_ROUTE.test(route)) {
-        this.metrics.logins.inc({ outcome: loginOutcome(req, status) });
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    fastify.addHook('onResponse', (request, reply, done) => {
+      const template = routeTemplate(request);
+      const route = template ?? 'unmatched';
+      const status = reply.statusCode;
+      this.metrics.httpDuration.observe({ method: request.method, route, status_code: status }, reply.elapsedTime / 1000);
+      if (request.method === 'POST' && route !== 'unmatched' && LOGIN_ROUTE.test(route)) {
+        this.metrics.logins.inc({ outcome: loginOutcome(request, status) });
       }
+      done();
     });
-    next();
   }
 }
 
@@ -56,8 +59,8 @@ export class HttpMetricsMiddleware implements NestMiddleware {
 @Injectable()
 export class LoginOutcomeInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const req = context.switchToHttp().getRequest<Request>();
-    if (req.method !== 'POST' || !LOGIN_ROUTE.test((req.route as { path?: string } | undefined)?.path ?? '')) return next.handle();
+    const req = context.switchToHttp().getRequest<HttpRequest>();
+    if (req.method !== 'POST' || !LOGIN_ROUTE.test(routeTemplate(req) ?? '')) return next.handle();
     return next.handle().pipe(
       catchError((error: unknown) => {
         if (error instanceof AppError && error.reasons[0]) loginFailures.set(req, error.reasons[0].key);

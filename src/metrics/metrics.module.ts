@@ -1,25 +1,21 @@
-import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import type { AppConfig } from '../config/config';
-import { HttpMetricsMiddleware, LoginOutcomeInterceptor } from './http-metrics';
+import { HttpMetricsHooks, LoginOutcomeInterceptor } from './http-metrics';
 import { MetricsServer } from './metrics.server';
 import { MetricsService } from './metrics.service';
 
-/** What METRICS_PORT switches on: the middleware that times requests, the interceptor, the server. */
+/** What METRICS_PORT switches on: the hooks that time requests, the interceptor, the server. */
 @Module({
-  providers: [MetricsService, MetricsServer, HttpMetricsMiddleware, { provide: APP_INTERCEPTOR, useClass: LoginOutcomeInterceptor }],
+  providers: [MetricsService, MetricsServer, HttpMetricsHooks, { provide: APP_INTERCEPTOR, useClass: LoginOutcomeInterceptor }],
   exports: [MetricsService, MetricsServer],
 })
-class EnabledMetricsModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware).forRoutes({ path: '{/*splat}', method: RequestMethod.ALL });
-  }
-}
+class EnabledMetricsModule {}
 
 /**
  * Prometheus metrics on METRICS_PORT: request rate and latency per route, login outcomes, outbox
  * backlog, database pool use, and the process's own figures. With METRICS_PORT unset it adds
- * nothing: no middleware, no server, no cost per request.
+ * nothing: no hook, no server, no cost per request.
  */
 @Module({})
 export class MetricsModule {
