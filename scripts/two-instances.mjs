@@ -303,14 +303,21 @@ async function main() {
   // A user for the load runs below, who stays (login is rate limited: minted once, here).
   const loader = `two.load.${Date.now().toString(36)}@example.com`;
   await api('POST', '/api/users', { body: { name: 'Load', email: loader, password, confirmation: password } });
-  await api('GET', new URL((await mailTo(loader, (m) => m.link?.includes('/activate/'))).link).pathname);
+  // A JSON client's GET of the link activates (route 2); a browser's gets the page with the button.
+  const json = { accept: 'application/json' };
+  await api('GET', new URL((await mailTo(loader, (m) => m.link?.includes('/activate/'))).link).pathname, { headers: json });
   const loadToken = (await api('POST', '/api/users/login', { body: { email: loader, password } })).body.access_token;
   let res = await api('POST', '/api/users', { body: { name: 'Wanto', email, password, confirmation: password } });
   check(res.status === 201, `POST /api/users → ${res.status}`);
   const id = res.body?.data?.[0]?.id;
   const activation = await mailTo(email, (m) => m.link?.includes('/activate/'));
-  res = await api('GET', new URL(activation.link).pathname);
-  check(res.status === 200, `GET /api/users/activate/:token (from the email) → ${res.status}`);
+  res = await api('GET', new URL(activation.link).pathname, { headers: { accept: 'text/html' } });
+  check(
+    res.status === 200 && res.text.includes('<form'),
+    `GET /api/users/activate/:token (from the email, a browser) → ${res.status}, the page`,
+  );
+  res = await api('POST', new URL(activation.link).pathname, { headers: json });
+  check(res.status === 200, `POST /api/users/activate/:token (the page's button) → ${res.status}`);
   res = await api('POST', '/api/users/activation/resend', { body: { email } });
   check(res.status === 202, `POST /api/users/activation/resend → ${res.status}`);
   res = await api('POST', '/api/users/login', { body: { email, password } });
