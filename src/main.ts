@@ -35,8 +35,12 @@ async function bootstrap(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  // Every interface, as a container needs (Fastify alone would listen on localhost only).
-  await app.listen(config.port, '::');
+  // Every interface, as a container needs (Fastify alone would listen on localhost only): IPv6 and
+  // IPv4 where the host has IPv6, else IPv4 alone, as Node's own default does.
+  await app.listen(config.port, '::').catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EAFNOSUPPORT' && error.code !== 'EADDRNOTAVAIL') throw error;
+    return app.listen(config.port, '0.0.0.0');
+  });
   log.log(`listening on ${config.appUrl} (port ${config.port}); Swagger UI at ${config.appUrl}/docs`);
 }
 
