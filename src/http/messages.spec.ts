@@ -25,6 +25,12 @@ describe('translate', () => {
     expect(translate({ key: 'v_max_length', params: { field: 'name', max: 100 } }, 'id')).toBe('Nama maksimal 100 karakter');
   });
 
+  it('shows a value as it is, even one that looks like a replacement pattern or a placeholder', () => {
+    expect(translate({ key: 'v_unknown_field', params: { name: '$&' } }, 'id')).toBe('Field $& tidak dikenal');
+    expect(translate({ key: 'v_unknown_field', params: { name: "$'$`$$" } }, 'en')).toBe("Unknown field $'$`$$");
+    expect(translate({ key: 'v_max_length', params: { field: '{max}', max: 5 } }, 'en')).toMatch(/^\{max\} .*5/);
+  });
+
   it('keeps the spec’s wording', () => {
     expect(translate('process_failed', 'id')).toBe('Proses gagal');
     expect(translate('register_ok', 'id')).toBe('Register akun berhasil');

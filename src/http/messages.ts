@@ -162,11 +162,13 @@ export function isMessageKey(key: string): key is MessageKey {
 
 export function translate(ref: MessageRef | MessageKey, lang: Lang): string {
   const { key, params } = typeof ref === 'string' ? { key: ref, params: undefined } : ref;
-  let text: string = MESSAGES[key][lang === 'en' ? 1 : 0];
-  for (const [name, value] of Object.entries(params ?? {})) {
-    const shown = name === 'field' && isMessageKey(`f_${value}`) ? translate(`f_${value}` as MessageKey, lang) : String(value);
-    text = text.replaceAll(`{${name}}`, shown);
-  }
+  // One pass with a function: a value is shown as it is, even one holding `$&` or `{max}` (a
+  // client's unknown field name), which a replacement string or a second pass would rewrite.
+  const text = MESSAGES[key][lang === 'en' ? 1 : 0].replace(/\{(\w+)\}/g, (placeholder: string, name: string) => {
+    if (!params || !Object.prototype.hasOwnProperty.call(params, name)) return placeholder;
+    const value = params[name];
+    return name === 'field' && isMessageKey(`f_${value}`) ? translate(`f_${value}` as MessageKey, lang) : String(value);
+  });
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
