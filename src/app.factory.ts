@@ -1,7 +1,15 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { configureBrowsers, configureHttp, createHttpAdapter, usePageSettings, type HttpSetupOptions } from './http';
+import {
+  configureBrowsers,
+  configureHttp,
+  createHttpAdapter,
+  createLogging,
+  logRequests,
+  usePageSettings,
+  type HttpSetupOptions,
+} from './http';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/config';
 import { setupDocs } from './docs';
@@ -16,11 +24,13 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   };
   // Fastify rather than Express: under load the Express adapter and its router were the largest
   // single cost of an authenticated request (README, "Performance").
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, databaseUrl), createHttpAdapter(http), {
+  const logging = createLogging({ level: config.logLevel === 'verbose' ? 'trace' : config.logLevel, pretty: config.logPretty });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, databaseUrl, logging), createHttpAdapter(http), {
     bodyParser: false,
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
+  logRequests(app, logging.logger);
   configureBrowsers(app, {
     corsOrigins: config.cors.origins,
     corsLocalhost: config.cors.localhost,

@@ -1,7 +1,7 @@
 import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
-import { asyncStdout, flushLogs, httpLoggerParams } from './http';
+import { type AppLogging, flushLogs, loggerModuleParams } from './http';
 import { AccountModule } from './account/account.module';
 import { AuthModule } from './auth/auth.module';
 import type { AppConfig } from './config/config';
@@ -18,7 +18,7 @@ const LOG_STREAM = Symbol('LOG_STREAM');
 /** Drains the asynchronous log destination when the app closes, so the last lines are not lost. */
 @Injectable()
 class LogFlusher implements OnApplicationShutdown {
-  constructor(@Inject(LOG_STREAM) private readonly stream: ReturnType<typeof asyncStdout> | undefined) {}
+  constructor(@Inject(LOG_STREAM) private readonly stream: AppLogging['stream']) {}
 
   async onApplicationShutdown(): Promise<void> {
     if (this.stream) await flushLogs(this.stream);
@@ -27,23 +27,17 @@ class LogFlusher implements OnApplicationShutdown {
 
 @Module({})
 export class AppModule {
-  /** `databaseUrl` is the configured DATABASE_URL or the embedded server's, resolved before boot. */
-  static register(config: AppConfig, databaseUrl: string): DynamicModule {
-    const logStream = config.logPretty ? undefined : asyncStdout();
+  /**
+   * `databaseUrl` is the configured DATABASE_URL or the embedded server's, resolved before boot;
+   * `logging` the app's one logger (app.factory.ts also writes the request lines through it).
+   */
+  static register(config: AppConfig, databaseUrl: string, logging: AppLogging): DynamicModule {
     return {
       module: AppModule,
-      providers: [{ provide: LOG_STREAM, useValue: logStream }, LogFlusher],
+      providers: [{ provide: LOG_STREAM, useValue: logging.stream }, LogFlusher],
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot(
-          httpLoggerParams(
-            {
-              level: config.logLevel === 'verbose' ? 'trace' : config.logLevel,
-              pretty: config.logPretty,
-            },
-            logStream,
-          ),
-        ),
+        LoggerModule.forRoot(loggerModuleParams(logging.logger)),
         // Migrations first, on their own connection: the app's pool has a request's deadline.
         TypeOrmModule.forRootAsync({
           useFactory: async () => {
