@@ -2,8 +2,8 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { hasBodyOfType, type HttpRequest } from './platform';
 import { AppError } from './app-error';
-import type { Envelope } from './envelope';
-import { languageOf, type MessageKey, translate } from './messages';
+import { failureEnvelope } from './envelope';
+import { languageOf, type MessageKey } from './messages';
 
 /** Deeper than any body this service reads (its DTOs are flat); far below what recursion survives. */
 export const MAX_JSON_DEPTH = 32;
@@ -85,8 +85,7 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
   const { status, key } = CLIENT_ERRORS[error.code ?? ''] ?? { status: 400, key: 'bad_request' as MessageKey };
   const raw = (error as { rawPacket?: Buffer }).rawPacket?.toString('latin1') ?? '';
   const lang = languageOf(/\r\naccept-language:[ \t]*([^\r\n]*)/i.exec(raw)?.[1]);
-  const body: Envelope = { error: [translate(key, lang)], message: translate('process_failed', lang), data: null };
-  const text = JSON.stringify(body);
+  const text = JSON.stringify(failureEnvelope(key, lang));
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,

@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import type { HttpRequest } from './platform';
 import { map, Observable } from 'rxjs';
-import { languageOf, MessageKey, translate } from './messages';
+import { type Lang, languageOf, MessageKey, translate } from './messages';
 
 /** What a controller returns: the envelope's content before its message is translated. */
 export class ApiResult<T = unknown> {
@@ -22,6 +22,11 @@ export interface Envelope {
   message: string;
   data: unknown[] | null;
   [extra: string]: unknown;
+}
+
+/** A failure answered before any route ran (the parser, the router): one reason, "Proses gagal". */
+export function failureEnvelope(reason: MessageKey, lang: Lang): Envelope {
+  return { error: [translate(reason, lang)], message: translate('process_failed', lang), data: null };
 }
 
 /** Renders every ApiResult a handler returns into `{ error: null, message, data, ...extra }`. */

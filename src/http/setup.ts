@@ -5,9 +5,9 @@ import type { IncomingMessage } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { answerClientError, parseJsonBody } from './body-limits';
-import { type Envelope, EnvelopeInterceptor } from './envelope';
+import { EnvelopeInterceptor, failureEnvelope } from './envelope';
 import { EnvelopeExceptionFilter } from './exception.filter';
-import { languageOf, type MessageKey, translate } from './messages';
+import { languageOf, type MessageKey } from './messages';
 import { RouteContextGuard, requestIdOf, requestContext } from './request-context';
 import { createValidationPipe } from './validation';
 
@@ -49,8 +49,11 @@ export function createHttpAdapter(options: HttpSetupOptions): FastifyAdapter {
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const lang = languageOf(request.headers['accept-language']);
       const key: MessageKey = error.code === 'FST_ERR_BAD_URL' ? 'malformed_path' : 'bad_request';
-      const body: Envelope = { error: [translate(key, lang)], message: translate('process_failed', lang), data: null };
-      void reply.code(400).header('X-Request-Id', requestIdOf(request.raw)).type('application/json; charset=utf-8').send(body);
+      void reply
+        .code(400)
+        .header('X-Request-Id', requestIdOf(request.raw))
+        .type('application/json; charset=utf-8')
+        .send(failureEnvelope(key, lang));
     },
   });
 }
