@@ -209,6 +209,12 @@ describe('the original documents’ requests', () => {
       expect(await sessionLive(other.refreshToken)).toBe(true);
       const bad = await t.http.post('/api/users/logout').set(bearer(user.accessToken)).send({ user_id: 'bukan-uuid' }).expect(400);
       expect(bad.body.error).toEqual(['ID user tidak valid']);
+      // null is not "left out" (it was a 500: the token hash got null)
+      const nullToken = await t.http.post('/api/users/logout').set(bearer(user.accessToken)).send({ token: null });
+      expect([nullToken.status, nullToken.body.error]).toEqual([400, ['Token harus berupa teks']]);
+      const nullId = await t.http.post('/api/users/logout').set(bearer(user.accessToken)).send({ user_id: null });
+      expect([nullId.status, nullId.body.error]).toEqual([400, ['ID user tidak valid']]);
+      expect(await sessionLive(user.refreshToken)).toBe(true);
     });
 
     it('not served on purpose: POST /refresh-tokens with a user_id, GET /refresh_tokens?refresh_token= (404; the token is untouched)', async () => {

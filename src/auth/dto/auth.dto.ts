@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsNotEmpty, IsOptional, IsString, IsUUID } from 'class-validator';
-import { MaxChars } from '../../http';
+import { MaxChars, OmittableNotNull } from '../../http';
 import { ConfirmationField, EmailField, GenderField, NameField, PasswordField, PhoneField } from '../../users/dto/user-fields';
 import type { Gender } from '../../users/user.entity';
 
@@ -64,13 +64,13 @@ export class LogoutDto {
     maxLength: 2048,
     example: 'mV3k0Vd1sQ…',
   })
-  @IsOptional()
+  @OmittableNotNull()
   @IsString()
   @MaxChars(2048)
   token?: string;
 
   @ApiPropertyOptional({ description: 'route list body: the caller’s own id (another is 403)', format: 'uuid', maxLength: 36 })
-  @IsOptional()
+  @OmittableNotNull()
   @IsUUID()
   user_id?: string;
 }

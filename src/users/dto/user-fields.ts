@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsNotEmpty, IsOptional, IsString, ValidateBy, ValidateIf } from 'class-validator';
-import { IsPassword, MatchesField, MaxChars, oneOfMessage } from '../../http';
+import { IsPassword, MatchesField, MaxChars, OmittableNotNull, oneOfMessage } from '../../http';
 import { EMAIL_MAX_LENGTH, isAcceptableEmail, normalizeEmail } from '../email';
 import { GENDERS, ROLES } from '../user.entity';
 
@@ -22,12 +22,6 @@ export function isAcceptableName(value: string): boolean {
   return !FORBIDDEN_IN_NAME.test(value);
 }
 const normaliseEmail = Transform(({ value }) => (typeof value === 'string' ? normalizeEmail(value) : value));
-
-/**
- * An optional field of a partial update may be left out, but not sent as null: these columns
- * are NOT NULL, and IsOptional() would let null through to the database.
- */
-const OmittableNotNull = () => ValidateIf((_object, value) => value !== undefined);
 
 const EMAIL_DOC = {
   example: 'wanto10@gmail.com',
