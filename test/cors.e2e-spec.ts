@@ -36,6 +36,12 @@ describe('CORS from CORS_ORIGINS', () => {
     expect(res.headers.vary).toMatch(/Origin/);
   });
 
+  it('answers an OPTIONS without Access-Control-Request-Method as a preflight too, never a plain-text 400', async () => {
+    const res = await t.http.options('/api/users/me').set('Origin', FRONTEND);
+    expect(res.status).toBe(204);
+    expect(res.headers['access-control-allow-origin']).toBe(FRONTEND);
+  });
+
   it('gives the listed origin the header on the actual request too, errors included', async () => {
     const health = await t.http.get('/api/health').set('Origin', 'https://admin.example.com').expect(200);
     expect(health.headers['access-control-allow-origin']).toBe('https://admin.example.com');

@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import type { CorsOptions } from '@nestjs/common/interfaces/external/cors-options.interface';
 import type { FastifyInstance } from 'fastify';
 import helmet from 'helmet';
 import { PAGE_STYLE_HASH } from './html';
@@ -80,5 +81,8 @@ export function configureBrowsers(app: INestApplication, options: BrowserOptions
     // No cookies are used: tokens travel in the Authorization header.
     credentials: false,
     maxAge: 600,
-  });
+    // Any OPTIONS from an allowed origin is answered as a preflight, as Express's cors did; strict,
+    // @fastify/cors would answer one without Access-Control-Request-Method with a plain-text 400.
+    strictPreflight: false,
+  } as CorsOptions);
 }
