@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { DataSource } from 'typeorm';
 import { hashToken } from '../src/tokens/secret-token';
 import { isAcceptableEmail, normalizeEmail } from '../src/users/email';
@@ -323,6 +324,22 @@ describe('hostile input and account takeover (issue 9)', () => {
         .send({ token: 'nope', password: PASSWORD, confirmation: PASSWORD });
       expect(form.status).toBe(400);
       expect(form.body.error).toEqual(['Token reset password tidak valid']);
+    });
+
+    it('answers a compressed body with 415 in the envelope and inflates nothing', async () => {
+      const zipped = gzipSync(Buffer.from(JSON.stringify({ email: 'a@b.co', password: PASSWORD })));
+      const res = await t.http
+        .post('/api/users/login')
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', 'gzip')
+        .send(zipped);
+      expect(res.status).toBe(415);
+      expect(res.body).toEqual({ error: ['Content-Type harus application/json'], message: 'Proses gagal', data: null });
+      const identity = await t.http
+        .post('/api/users/login')
+        .set('Content-Encoding', 'identity')
+        .send({ email: 'a@b.co', password: PASSWORD });
+      expect(identity.status).toBe(401);
     });
 
     it('answers oversized headers with 431 in the envelope', async () => {

@@ -49,6 +49,15 @@ export function parseJsonBody(body: Buffer, contentType: string | undefined, max
   }
 }
 
+/**
+ * Bodies are read as sent: a compressed one (`Content-Encoding: gzip`, ...) is a 415, not a
+ * "malformed JSON" 400, and nothing is ever inflated (no decompression bomb to bound).
+ */
+export function assertIdentityEncoding(encoding: string | string[] | undefined): void {
+  const value = [encoding ?? []].flat().join(',').trim().toLowerCase();
+  if (value !== '' && value !== 'identity') throw bodyError(415, 'encoding.unsupported', `unsupported content encoding ${value}`);
+}
+
 /** A request with a body that is not JSON, on a JSON route: 415 (a form post only where the route says @AcceptsForm). */
 export class UnsupportedMediaTypeError extends AppError {
   constructor() {

@@ -4,7 +4,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { IncomingMessage } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { answerClientError, parseJsonBody } from './body-limits';
+import { answerClientError, assertIdentityEncoding, parseJsonBody } from './body-limits';
 import { EnvelopeInterceptor, failureEnvelope } from './envelope';
 import { EnvelopeExceptionFilter } from './exception.filter';
 import { languageOf, type MessageKey } from './messages';
@@ -96,13 +96,19 @@ export function configureHttp(app: INestApplication, options: HttpSetupOptions):
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     try {
+      assertIdentityEncoding(request.headers['content-encoding']);
       done(null, parseJsonBody(body as Buffer, request.headers['content-type']));
     } catch (error) {
       done(error as Error);
     }
   });
-  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    done(null, { ...parseQueryString(body as string) });
+  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (request, body, done) => {
+    try {
+      assertIdentityEncoding(request.headers['content-encoding']);
+      done(null, { ...parseQueryString(body as string) });
+    } catch (error) {
+      done(error as Error);
+    }
   });
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, _body, done) => done(null, undefined));
   app.setGlobalPrefix(options.prefix, { exclude: options.excludeFromPrefix ?? [] });
