@@ -121,7 +121,7 @@ export class AccountController {
     return ok('list_users_ok', users.map(toUserResponse), { meta });
   }
 
-  // Declared after `me`: Express matches in order, and "me" is not a uuid.
+  // `me` wins over `:id` whatever the order (the router prefers a static segment); "me" is not a uuid either.
   @Get(':id')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'One user: the caller’s own, or anyone’s for an admin' })

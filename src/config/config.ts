@@ -7,7 +7,7 @@ export interface AppConfig {
   logLevel: LogLevel;
   /** Human-readable log lines: a developer's terminal. JSON lines otherwise (production, pipes). */
   logPretty: boolean;
-  /** Express "trust proxy" value; false unless TRUST_PROXY is set. */
+  /** TRUST_PROXY as Express took it (true, a hop count, addresses or subnets); false unless set. */
   trustProxy: boolean | number | string;
   dataDir: string;
   database: { url?: string };
