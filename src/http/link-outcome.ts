@@ -18,7 +18,6 @@ export interface PageSettings {
 }
 
 interface PageState {
-  settings?: PageSettings;
   /** @BrowserLink: HTML unless the client explicitly asks for JSON (`Accept: *\/*` gets the page too). */
   htmlUnlessJson?: boolean;
   /** The route's own form, shown again with the errors when its submission fails. */
@@ -34,12 +33,14 @@ function stateOf(request: HttpRequest): PageState {
   return req[STATE];
 }
 
-/** Gives every request of this app its page settings (several apps may share a process, as the tests do). */
+const SETTINGS = Symbol('page-settings');
+
+/**
+ * The app's page settings, kept on its Fastify instance (several apps may share a process, as
+ * the tests do); a request reaches them through `request.server`, which inherits from it.
+ */
 export function usePageSettings(app: INestApplication, settings: PageSettings): void {
-  (app.getHttpAdapter().getInstance() as FastifyInstance).addHook('onRequest', (request, _reply, done) => {
-    stateOf(request).settings = settings;
-    done();
-  });
+  (app.getHttpAdapter().getInstance() as FastifyInstance).decorate(SETTINGS, settings);
 }
 
 /**
@@ -120,7 +121,7 @@ function langOf(request: HttpRequest): Lang {
 }
 
 function settingsOf(request: HttpRequest): PageSettings | undefined {
-  return stateOf(request).settings;
+  return (request.server as unknown as { [SETTINGS]?: PageSettings })[SETTINGS];
 }
 
 function emailForm(action: string, lang: Lang): string {
