@@ -122,34 +122,21 @@ export class EnvelopeExceptionFilter implements ExceptionFilter {
    */
   private bodyParserError(exception: unknown): Rendered | undefined {
     const cause = exception instanceof HttpException ? exception.cause : exception;
-    const error = cause as { type?: string; status?: number; code?: string; statusCode?: number } | null;
-    if (error?.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-      return { status: HttpStatus.PAYLOAD_TOO_LARGE, reasons: [{ key: 'payload_too_large' }] };
-    if (
-      typeof error?.code === 'string' &&
-      error.code.startsWith('FST_') &&
-      typeof error.statusCode === 'number' &&
-      error.statusCode < 500
-    ) {
-      const status = error.statusCode;
-      return { status, reasons: [{ key: REASON_BY_STATUS[status] ?? 'bad_request' }] };
-    }
+    const error = cause as { type?: string; code?: string; statusCode?: number } | null;
     switch (error?.type) {
       case 'entity.parse.failed':
         return { status: HttpStatus.BAD_REQUEST, reasons: [{ key: 'malformed_json' }] };
       case 'entity.too.deep':
         return { status: HttpStatus.BAD_REQUEST, reasons: [{ key: 'json_too_deep' }] };
-      case 'entity.too.large':
-        return { status: HttpStatus.PAYLOAD_TOO_LARGE, reasons: [{ key: 'payload_too_large' }] };
       case 'encoding.unsupported':
       case 'charset.unsupported':
         return { status: HttpStatus.UNSUPPORTED_MEDIA_TYPE, reasons: [{ key: 'unsupported_media_type' }] };
-      default:
-        if (typeof error?.status === 'number' && error.status >= 400 && error.status < 500 && error.type) {
-          return { status: error.status, reasons: [{ key: 'v_body_object' }] };
-        }
-        return undefined;
     }
+    // Fastify's own (413 too large, 400 a Content-Length that does not match, ...).
+    if (error?.code?.startsWith('FST_') && typeof error.statusCode === 'number' && error.statusCode < 500) {
+      return { status: error.statusCode, reasons: [{ key: REASON_BY_STATUS[error.statusCode] ?? 'bad_request' }] };
+    }
+    return undefined;
   }
 
   /**
