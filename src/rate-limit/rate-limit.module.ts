@@ -4,6 +4,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/config';
+import { MemoryThrottlerStorage } from './memory-throttler-storage';
 import { LoginFailures, MemoryWindowCounter, WINDOW_COUNTER } from './login-failures';
 import { AuthRateLimitGuard } from './rate-limit.guard';
 import { RedisModule, REDIS } from './redis.module';
@@ -24,7 +25,7 @@ import { RedisWindowCounter } from './redis-window-counter';
         throttlers: [{ name: 'default', ttl: 60_000, limit: Math.max(1, config.rateLimit.perMinute) }],
         skipIf: () => config.rateLimit.perMinute === 0,
         // Several instances behind one balancer share their counters through REDIS_URL.
-        storage: redis ? new ThrottlerStorageRedisService(redis) : undefined,
+        storage: redis ? new ThrottlerStorageRedisService(redis) : new MemoryThrottlerStorage(),
       }),
     }),
   ],
