@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { registerActiveUser, startTestApp, type TestApp } from './support/app';
-import { bearer, claims } from './support/accounts';
+import { bearer, claims, refresh } from './support/accounts';
+import { driverPool } from '../src/database/data-source';
 import { expireSession, revokeSessionAgo } from './support/db';
 
 /**
@@ -59,5 +60,40 @@ describe('the authenticated hot path: one query for the session and the user', (
     // Move a's session to b: the token (sub = a) no longer matches the session's owner.
     await db.query(`UPDATE sessions SET user_id = $2 WHERE user_id = $1`, [a.id, b.id]);
     await t.http.get('/api/users/me').set(bearer(a.accessToken)).expect(401);
+  });
+
+  it('refresh is one statement through the driver, and answers with the user as it is now', async () => {
+    const user = await registerActiveUser(t);
+    await db.query(`UPDATE users SET name = 'Nama Segar', gender = 'Perempuan' WHERE id = $1`, [user.id]);
+    const pool = driverPool(db);
+    const spy = vi.spyOn(pool, 'query');
+    let res, calls;
+    try {
+      res = await refresh(t, user.refreshToken).expect(200);
+      calls = [...spy.mock.calls];
+    } finally {
+      spy.mockRestore();
+    }
+    const names = calls.map(([config]) => (typeof config === 'object' && config !== null ? (config as { name?: string }).name : config));
+    expect(names).toEqual(['tokens_rotate_refresh_with_user']);
+    expect(res.body.data[0]).toMatchObject({ id: user.id, email: user.email, name: 'Nama Segar', gender: 'Perempuan', role: 'customer' });
+    expect(Object.keys(res.body.data[0]).sort()).toEqual(
+      ['created_at', 'email', 'gender', 'id', 'is_active', 'name', 'no_tlp', 'role', 'updated_at'].sort(),
+    );
+    expect(new Date(res.body.data[0].updated_at).toISOString()).toBe(res.body.data[0].updated_at);
+    expect(claims(res.body.access_token)).toMatchObject({ sub: user.id, sid: claims(user.accessToken).sid, role: 'customer' });
+  });
+
+  it('a refresh token of a deleted user or of a session now someone else’s is 401', async () => {
+    const deleted = await registerActiveUser(t);
+    await db.query(`DELETE FROM users WHERE id = $1`, [deleted.id]);
+    await refresh(t, deleted.refreshToken).expect(401);
+
+    const [a, b] = [await registerActiveUser(t), await registerActiveUser(t)];
+    await db.query(`UPDATE sessions SET user_id = $2 WHERE user_id = $1`, [a.id, b.id]);
+    const moved = await refresh(t, a.refreshToken).expect(200);
+    // The session is b's now: the pair is b's, never a token for a with b's session.
+    expect(moved.body.data[0].id).toBe(b.id);
+    expect(claims(moved.body.access_token).sub).toBe(b.id);
   });
 });

@@ -125,6 +125,19 @@ describe('TokensService on the real database (no HTTP)', () => {
       expect(await rotate([...successors][0])).toMatchObject({ status: 'rotated', sessionId });
     });
 
+    it('keeps one seal per session, on the token just rotated: each rotation erases its parent’s', async () => {
+      const { sessionId, refreshToken } = await newSession();
+      const chain = [refreshToken];
+      for (let i = 0; i < 4; i++) chain.push(successorOf(await rotate(chain[i])));
+      const sealed = await s.dataSource.query(
+        'SELECT token_hash FROM refresh_tokens WHERE session_id = $1 AND successor_sealed IS NOT NULL',
+        [sessionId],
+      );
+      expect(sealed.map((row: { token_hash: Buffer }) => row.token_hash.toString('hex'))).toEqual([hashToken(chain[3]).toString('hex')]);
+      // The grandparent, re-presented within its window, can no longer fork the session: reuse.
+      expect(await rotate(chain[2])).toMatchObject({ status: 'reused', sessionId });
+    });
+
     it('answers an unknown token, a token of an expired session and one of a revoked session with invalid', async () => {
       expect(await rotate('not-a-refresh-token')).toEqual({ status: 'invalid' });
 

@@ -160,17 +160,21 @@ export class AuthService implements OnModuleInit {
 
   /**
    * Rotation: the presented token stops working; reuse after the grace window ends the session
-   * (and its event commits with the revocation). Two round trips: the rotation's one statement,
-   * then the user through the session check every access token gets (still live, still theirs).
+   * (and its event commits with the revocation). One round trip: the rotation's statement also
+   * reads the user the new access token is for.
    */
   async refresh(presented: string, client: ClientInfo): Promise<{ user: User; tokens: TokenPair }> {
-    const outcome = await this.tokens.rotateRefreshToken(presented, this.config.auth.refreshReuseGrace, async (db, reused) => {
-      const data = { user_id: reused.userId, session_ids: [reused.sessionId], reason: 'refresh_reuse' };
-      await this.events.record('session.revoked', reused.userId, data, client, db);
-    });
-    if (outcome.status !== 'rotated') throw new InvalidRefreshTokenError();
-    const user = await this.sessionUsers.find(outcome.sessionId, outcome.userId);
-    if (!user) throw new InvalidRefreshTokenError();
+    const outcome = await this.tokens.rotateRefreshToken(
+      presented,
+      this.config.auth.refreshReuseGrace,
+      async (db, reused) => {
+        const data = { user_id: reused.userId, session_ids: [reused.sessionId], reason: 'refresh_reuse' };
+        await this.events.record('session.revoked', reused.userId, data, client, db);
+      },
+      this.sessionUsers.rotationJoin,
+    );
+    if (outcome.status !== 'rotated' || !outcome.joined) throw new InvalidRefreshTokenError();
+    const user = outcome.joined;
     return { user, tokens: await this.tokenPair(user, outcome.sessionId, outcome.refreshToken) };
   }
 

@@ -38,10 +38,23 @@ function clip(value: string | null | undefined, max: number): string | null {
 /** Purposes whose second click still reports the outcome (mail scanners open links first). */
 const REPEATABLE: Record<TokenPurpose, boolean> = { activation: true, email_change: true, password_reset: false };
 
-export type RefreshOutcome =
-  | { status: 'rotated'; sessionId: string; userId: string; refreshToken: string }
+export type RefreshOutcome<J = never> =
+  | { status: 'rotated'; sessionId: string; userId: string; refreshToken: string; joined: J | null }
   | { status: 'invalid' }
   | { status: 'reused'; sessionId: string; userId: string };
+
+/**
+ * Another module's row read in the rotation's one round trip, keyed by the session's user: auth
+ * adds the user the new access token is for, which saves the second round trip a refresh made
+ * (issue 12). `columns` may name only the alias `join` introduces, each aliased apart from the
+ * rotation's own columns; `read` turns them into the caller's value (null: no such row).
+ */
+export interface RotationJoin<J> {
+  name: string;
+  columns: string;
+  join: string;
+  read(row: Record<string, unknown>): J | null;
+}
 
 interface RotationRow {
   id: string;
@@ -58,34 +71,44 @@ interface RotationRow {
  * successor sealed under the presented token, $4 the grace window in seconds. The presented row is
  * locked (FOR UPDATE OF t): a concurrent presentation waits here, then rereads the row as the
  * first left it (rotated) and takes the grace branch. When the row is unrotated and its session
- * live, the same statement inserts the successor, marks the row rotated with the seal, erases
- * every other seal of the session (the token before this one is now an old one, and no seal
- * outlives its window) and moves the session's last use (refreshes only: checking an access
- * token stays a read). One clock: the database's now(), for rotated_at and for the window.
+ * live, the same statement inserts the successor, marks the row rotated with the seal, erases the
+ * seal of the token before it (its parent: every rotation erases its parent's, so that is the only
+ * other seal a session can hold, and the token before this one is now an old one) and moves the
+ * session's last use (refreshes only: checking an access token stays a read). One clock: the
+ * database's now(), for rotated_at and for the window. A `RotationJoin` adds its row to the answer.
  */
-const ROTATE = `
+function rotationStatement(join?: Pick<RotationJoin<unknown>, 'columns' | 'join'>): string {
+  return `
   WITH cur AS (
-    SELECT t.id, t.session_id, t.rotated_at, t.successor_sealed, s.user_id,
+    SELECT t.id, t.session_id, t.parent_id, t.rotated_at, t.successor_sealed, s.user_id,
            (s.revoked_at IS NULL AND s.expires_at > now()) AS live
       FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
      WHERE t.token_hash = $1
        FOR UPDATE OF t
   ), fresh AS (
-    SELECT id, session_id FROM cur WHERE live AND rotated_at IS NULL
+    SELECT id, session_id, parent_id FROM cur WHERE live AND rotated_at IS NULL
   ), successor AS (
     INSERT INTO refresh_tokens (session_id, token_hash, parent_id) SELECT session_id, $2, id FROM fresh
   ), rotated AS (
     UPDATE refresh_tokens t SET rotated_at = now(), successor_sealed = $3 FROM fresh WHERE t.id = fresh.id
   ), older AS (
     UPDATE refresh_tokens t SET successor_sealed = NULL
-      FROM fresh WHERE t.session_id = fresh.session_id AND t.id <> fresh.id AND t.successor_sealed IS NOT NULL
+      FROM fresh WHERE t.id = fresh.parent_id AND t.successor_sealed IS NOT NULL
   ), used AS (
     UPDATE sessions s SET last_used_at = now() FROM fresh WHERE s.id = fresh.session_id
   )
   SELECT cur.id, cur.session_id, cur.user_id, cur.live, cur.successor_sealed,
          EXISTS (SELECT 1 FROM fresh) AS rotated_now,
-         (cur.rotated_at >= now() - make_interval(secs => $4::double precision)) AS within_grace
-    FROM cur`;
+         (cur.rotated_at >= now() - make_interval(secs => $4::double precision)) AS within_grace${
+           join
+             ? `,
+         ${join.columns}`
+             : ''
+         }
+    FROM cur${join ? ` ${join.join}` : ''}`;
+}
+
+const ROTATE = rotationStatement();
 
 /**
  * Sessions, their refresh-token chains and the one-time tokens sent by email. Deals in user ids
@@ -94,6 +117,7 @@ const ROTATE = `
 @Injectable()
 export class TokensService {
   private readonly pool: Pool;
+  private readonly joinedStatements = new Map<string, string>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -236,20 +260,22 @@ export class TokensService {
    * Raw pg with a named statement rather than TypeORM: the transaction of six TypeORM queries it
    * replaces made refresh the slowest route (about 10x the baseline's CPU per request, issue 12).
    */
-  async rotateRefreshToken(
+  async rotateRefreshToken<J = never>(
     presented: string,
     graceSeconds: number,
     onReuse?: (db: EntityManager, outcome: Extract<RefreshOutcome, { status: 'reused' }>) => Promise<void>,
-  ): Promise<RefreshOutcome> {
+    join?: RotationJoin<J>,
+  ): Promise<RefreshOutcome<J>> {
     const { token: successor, hash } = newSecretToken();
     const { rows } = await this.pool.query<RotationRow>({
-      name: 'tokens_rotate_refresh',
-      text: ROTATE,
+      name: join ? `tokens_rotate_refresh_${join.name}` : 'tokens_rotate_refresh',
+      text: join ? this.joinedStatement(join) : ROTATE,
       values: [hashToken(presented), hash, sealSuccessor(presented, successor), graceSeconds],
     });
     const row = rows[0];
     if (!row || !row.live) return { status: 'invalid' };
-    const rotated = { status: 'rotated', sessionId: row.session_id, userId: row.user_id } as const;
+    const joined = join ? join.read(row as unknown as Record<string, unknown>) : null;
+    const rotated = { status: 'rotated', sessionId: row.session_id, userId: row.user_id, joined } as const;
     if (row.rotated_now) return { ...rotated, refreshToken: successor };
 
     const kept = row.within_grace && row.successor_sealed ? openSuccessor(presented, row.successor_sealed, row.id) : undefined;
@@ -261,6 +287,12 @@ export class TokensService {
       await onReuse?.(db, reused);
     });
     return reused;
+  }
+
+  private joinedStatement(join: RotationJoin<unknown>): string {
+    let text = this.joinedStatements.get(join.name);
+    if (text === undefined) this.joinedStatements.set(join.name, (text = rotationStatement(join)));
+    return text;
   }
 
   /** Seals whose grace window has ended can never be used: erased (by the database's clock, the one rotated_at is written with). */
