@@ -151,6 +151,8 @@ describe('managed keys: shared by the instances, rotated without refusing a toke
   it('npm run keys:rotate -- --revoke-current: the leaked key leaves the JWKS at once and its tokens are refused', async () => {
     const user = await registerActiveUser(a);
     const leaked = decodeProtectedHeader(user.accessToken).kid;
+    // Used twice first, so the instance holds it as verified (VerifiedTokens): revocation must still end it.
+    for (let i = 0; i < 2; i++) await a.http.get('/api/users/me').set(bearer(user.accessToken)).expect(200);
     const env = { ...process.env, DATABASE_URL: inject('databaseUrl'), TS_NODE_TRANSPILE_ONLY: 'true', LOG_LEVEL: 'error' };
     const cli = spawnSync('node_modules/.bin/ts-node', ['src/cli/keys-rotate.ts', '--revoke-current'], { env, encoding: 'utf8' });
     expect(cli.status, cli.stderr).toBe(0);

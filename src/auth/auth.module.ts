@@ -14,6 +14,7 @@ import { IntrospectionController } from './introspection.controller';
 import { JwtStrategy } from './jwt.strategy';
 import { PasswordResetService } from './password-reset.service';
 import { SessionUserQuery } from './session-user.query';
+import { VerifiedTokens } from './verified-tokens';
 
 @Module({
   imports: [UsersModule, TokensModule, MailModule, KeysModule, RateLimitModule, PassportModule, EventsModule],
@@ -23,6 +24,7 @@ import { SessionUserQuery } from './session-user.query';
     PasswordResetService,
     JwtStrategy,
     SessionUserQuery,
+    VerifiedTokens,
     // Order matters: authenticate first, then check roles.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },

@@ -9,6 +9,15 @@ import { KeysService } from '../keys/keys.service';
 import { ACCESS_TOKEN_ALGORITHM } from '../keys/signing-key';
 import type { User } from '../users/user.entity';
 import { SessionUserQuery } from './session-user.query';
+import { VerifiedTokens } from './verified-tokens';
+
+const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
+
+/** What passport-jwt's Strategy calls on itself to end an authentication (passport's Strategy API). */
+interface PassportOutcome {
+  success(user: unknown): void;
+  error(error: unknown): void;
+}
 
 export interface AccessTokenClaims {
   sub: string;
@@ -21,6 +30,7 @@ export interface AccessTokenClaims {
  * Verifies the access token (signature with the pinned algorithm, issuer, audience, expiry), then
  * asks the database whether its session is still live, so logout and deletion end access at once.
  * The same query loads the user, attached to the request for handlers that need it (/me, /:id).
+ * A token verified before skips the signature check (VerifiedTokens), never the session check.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
@@ -28,9 +38,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     @InjectConfig() config: AppConfig,
     keys: KeysService,
     private readonly sessions: SessionUserQuery,
+    private readonly verified: VerifiedTokens,
   ) {
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      jwtFromRequest: bearerToken,
+      passReqToCallback: true,
       // The key named by the token's kid (rotation: several are published). A KeyObject rather than
       // a PEM string: jsonwebtoken would parse the PEM on every request. (jsonwebtoken accepts a
       // KeyObject; passport-jwt's types only name string | Buffer.) An unknown kid fails: 401.
@@ -54,7 +66,27 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  async validate(claims: Partial<AccessTokenClaims>): Promise<AuthUser<User>> {
+  /** A token verified before goes straight to validate; any other through passport-jwt's verification. */
+  override authenticate(request: Parameters<Strategy['authenticate']>[0], options?: object): void {
+    const token = bearerToken(request);
+    const claims = token ? this.verified.get(token) : undefined;
+    if (!claims) return super.authenticate(request, options);
+    const outcome = this as unknown as PassportOutcome;
+    this.check(claims).then(
+      (user) => outcome.success(user),
+      (error: unknown) => outcome.error(error),
+    );
+  }
+
+  /** After passport-jwt's verification: the token is remembered, then checked like a remembered one. */
+  async validate(request: Parameters<Strategy['authenticate']>[0], claims: Partial<AccessTokenClaims>): Promise<AuthUser<User>> {
+    const user = await this.check(claims);
+    const token = bearerToken(request);
+    if (token) this.verified.remember(token, claims);
+    return user;
+  }
+
+  private async check(claims: Partial<AccessTokenClaims>): Promise<AuthUser<User>> {
     if (claims.typ !== 'access' || typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || typeof claims.role !== 'string') {
       throw new UnauthorizedError();
     }

@@ -180,6 +180,14 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
     return signer;
   }
 
+  /**
+   * The public key a kid names among the keys held now, without rereading: the same object until
+   * the next reread, so a holder can tell the key it saw is still the one published.
+   */
+  currentKey(kid: string): KeyObject | undefined {
+    return this.find(kid);
+  }
+
   private find(kid: string): KeyObject | undefined {
     return this.keys.find((key) => key.kid === kid)?.publicKey;
   }
