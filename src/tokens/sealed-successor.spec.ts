@@ -1,6 +1,6 @@
-import { createCipheriv, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import { openSuccessor, sealSuccessor } from './sealed-successor';
-import { newSecretToken } from './secret-token';
+import { hashToken, newSecretToken } from './secret-token';
 
 describe('the sealed successor of a rotated refresh token', () => {
   it('opens with the rotated token, and with nothing else', () => {
@@ -26,11 +26,39 @@ describe('the sealed successor of a rotated refresh token', () => {
     }
   });
 
-  it('still opens a seal of the earlier layout (bound to the row id) with that row id only', () => {
+  it('still opens a seal of the previous layout (key by HKDF, bound to the token hash)', () => {
+    const presented = newSecretToken().token;
+    const successor = newSecretToken().token;
+    // The previous layout, written out here so the test does not depend on the code it checks.
+    const binding = hashToken(presented);
+    const key = Buffer.from(hkdfSync('sha256', Buffer.from(presented, 'utf8'), binding, 'alat-berat refresh successor v1', 32));
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    cipher.setAAD(binding);
+    const body = Buffer.concat([cipher.update(successor, 'utf8'), cipher.final()]);
+    const previous = Buffer.concat([iv, cipher.getAuthTag(), body]);
+
+    expect(openSuccessor(presented, previous)).toBe(successor);
+    expect(openSuccessor(newSecretToken().token, previous)).toBeUndefined();
+  });
+
+  it('seals under a key that is not the previous layout’s (a seal of today opens only through today’s derivation)', () => {
+    const presented = newSecretToken().token;
+    const sealed = sealSuccessor(presented, newSecretToken().token);
+    const binding = hashToken(presented);
+    const previousKey = Buffer.from(hkdfSync('sha256', Buffer.from(presented, 'utf8'), binding, 'alat-berat refresh successor v1', 32));
+    const decipher = createDecipheriv('aes-256-gcm', previousKey, sealed.subarray(0, 12));
+    decipher.setAAD(binding);
+    decipher.setAuthTag(sealed.subarray(12, 28));
+    decipher.update(sealed.subarray(28));
+    expect(() => decipher.final()).toThrow();
+  });
+
+  it('still opens a seal of the first layout (bound to the row id) with that row id only', () => {
     const presented = newSecretToken().token;
     const successor = newSecretToken().token;
     const row = randomUUID();
-    // The earlier layout, written out here so the test does not depend on the code it checks.
+    // The first layout, written out here so the test does not depend on the code it checks.
     const binding = Buffer.from(row, 'utf8');
     const key = Buffer.from(hkdfSync('sha256', Buffer.from(presented, 'utf8'), binding, 'alat-berat refresh successor v1', 32));
     const iv = randomBytes(12);
