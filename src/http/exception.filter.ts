@@ -59,6 +59,7 @@ export class EnvelopeExceptionFilter implements ExceptionFilter {
 
     for (const [name, value] of Object.entries(rendered.headers ?? {})) reply.header(name, value);
     const context = requestContext(request);
+    context.failureReason = rendered.reasons[0]?.key;
     if (context.linkPage && prefersHtml(request)) {
       sendHtmlHeaders(reply.code(rendered.status));
       reply.send(linkPageHtml(request, rendered.reasons));

@@ -12,6 +12,8 @@ export interface RequestContext {
   failureMessage?: MessageKey;
   /** The route is a @LinkPage: a browser gets its failures as an HTML page. */
   linkPage?: boolean;
+  /** The first reason key of the failure the exception filter answered (for the login metrics). */
+  failureReason?: string;
 }
 
 const CONTEXT = Symbol('request-context');

@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { answerClientError, assertIdentityEncoding, parseJsonBody } from './body-limits';
-import { EnvelopeInterceptor, failureEnvelope } from './envelope';
+import { failureEnvelope, renderResult } from './envelope';
 import { EnvelopeExceptionFilter } from './exception.filter';
 import { languageOf, type MessageKey } from './messages';
 import { RouteContextGuard, requestIdOf, requestContext } from './request-context';
@@ -114,6 +114,6 @@ export function configureHttp(app: INestApplication, options: HttpSetupOptions):
   app.setGlobalPrefix(options.prefix, { exclude: options.excludeFromPrefix ?? [] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new EnvelopeExceptionFilter());
-  app.useGlobalInterceptors(new EnvelopeInterceptor());
+  fastify.addHook('preSerialization', (request, _reply, payload, done) => done(null, renderResult(request, payload)));
   app.useGlobalGuards(new RouteContextGuard(app.get(Reflector)));
 }

@@ -1,8 +1,7 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import { catchError, type Observable, throwError } from 'rxjs';
-import { AppError, type HttpRequest, routeTemplate } from '../http';
+import { type HttpRequest, requestContext, routeTemplate } from '../http';
 import { type LoginOutcome, MetricsService } from './metrics.service';
 
 const LOGIN_ROUTE = /\/users\/login$/;
@@ -15,14 +14,12 @@ const LOGIN_REASONS: Record<string, LoginOutcome> = {
   too_many_requests: 'rate_limited',
 };
 
-/** The first reason key of a login's failure, noted by the interceptor for the hook. */
-const loginFailures = new WeakMap<HttpRequest, string>();
-
 function loginOutcome(req: HttpRequest, status: number): LoginOutcome {
   if (status < 300) return 'ok';
-  const reason = loginFailures.get(req);
+  // The exception filter notes the first reason of every failure it answers, guards' included.
+  const reason = requestContext(req).failureReason;
   if (reason && LOGIN_REASONS[reason]) return LOGIN_REASONS[reason];
-  if (status === 429) return 'rate_limited'; // the rate-limit guard answers before interceptors run
+  if (status === 429) return 'rate_limited';
   if (status === 400 || status === 413 || status === 415) return 'invalid_request';
   if (status === 503) return 'unavailable';
   return 'error';
@@ -52,20 +49,5 @@ export class HttpMetricsHooks implements OnModuleInit {
       }
       done();
     });
-  }
-}
-
-/** Notes why a login failed (the status alone does not tell a locked account from a rate limit). */
-@Injectable()
-export class LoginOutcomeInterceptor implements NestInterceptor {
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const req = context.switchToHttp().getRequest<HttpRequest>();
-    if (req.method !== 'POST' || !LOGIN_ROUTE.test(routeTemplate(req) ?? '')) return next.handle();
-    return next.handle().pipe(
-      catchError((error: unknown) => {
-        if (error instanceof AppError && error.reasons[0]) loginFailures.set(req, error.reasons[0].key);
-        return throwError(() => error);
-      }),
-    );
   }
 }

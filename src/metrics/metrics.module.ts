@@ -1,13 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import type { AppConfig } from '../config/config';
-import { HttpMetricsHooks, LoginOutcomeInterceptor } from './http-metrics';
+import { HttpMetricsHooks } from './http-metrics';
 import { MetricsServer } from './metrics.server';
 import { MetricsService } from './metrics.service';
 
-/** What METRICS_PORT switches on: the hooks that time requests, the interceptor, the server. */
+/** What METRICS_PORT switches on: the hooks that time requests and count logins, the server. */
 @Module({
-  providers: [MetricsService, MetricsServer, HttpMetricsHooks, { provide: APP_INTERCEPTOR, useClass: LoginOutcomeInterceptor }],
+  providers: [MetricsService, MetricsServer, HttpMetricsHooks],
   exports: [MetricsService, MetricsServer],
 })
 class EnabledMetricsModule {}
