@@ -66,7 +66,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  /** A token verified before goes straight to validate; any other through passport-jwt's verification. */
+  /** A token verified before goes straight to the claim and session check; any other through passport-jwt's verification first. */
   override authenticate(request: Parameters<Strategy['authenticate']>[0], options?: object): void {
     const token = bearerToken(request);
     const claims = token ? this.verified.get(token) : undefined;

@@ -31,8 +31,8 @@ export function failureEnvelope(reason: MessageKey, lang: Lang): Envelope {
  * Renders an ApiResult a handler returned into `{ error: null, message, data, ...extra }`; anything
  * else (an envelope the exception filter built, a page) passes as it is. Fastify's
  * `preSerialization` hook (http/setup.ts) rather than a Nest interceptor: with no global
- * interceptor Nest runs a handler without building an rxjs pipeline around it, which was 5 % of a
- * refresh's main thread (issue 12).
+ * interceptor Nest runs a handler without building an rxjs pipeline around it (refresh, A/B at 8
+ * connections: 912 -> 734 µs CPU per request; issue 12).
  */
 export function renderResult(request: FastifyRequest, payload: unknown): unknown {
   if (!(payload instanceof ApiResult)) return payload;
