@@ -20,14 +20,18 @@ async function token(kid: string, privateKey: KeyObject, expSeconds: number) {
     .sign(privateKey);
 }
 
+/** A cache over one held key k1, and a token of that key expiring at `exp` (seconds). */
+async function setup(exp = Math.floor(Date.now() / 1000) + 600) {
+  const { held, keys } = heldKeys();
+  const pair = newKey();
+  held.set('k1', pair.publicKey);
+  return { held, pair, exp, tokens: new VerifiedTokens(keys), jwt: await token('k1', pair.privateKey, exp) };
+}
+
 describe('VerifiedTokens', () => {
   it('gives back the claims of a remembered token while its key is the one held and it is unexpired', async () => {
-    const { held, keys } = heldKeys();
-    const pair = newKey();
-    held.set('k1', pair.publicKey);
-    const tokens = new VerifiedTokens(keys);
-    const jwt = await token('k1', pair.privateKey, Math.floor(Date.now() / 1000) + 600);
-    const claims = { sub: 'u', exp: Math.floor(Date.now() / 1000) + 600 };
+    const { tokens, jwt, exp } = await setup();
+    const claims = { sub: 'u', exp };
     expect(tokens.get(jwt)).toBeUndefined();
     tokens.remember(jwt, claims);
     expect(tokens.get(jwt)).toBe(claims);
@@ -35,12 +39,7 @@ describe('VerifiedTokens', () => {
   });
 
   it('forgets a token once its key is gone or replaced (revoked, or reread), even if it comes back', async () => {
-    const { held, keys } = heldKeys();
-    const pair = newKey();
-    held.set('k1', pair.publicKey);
-    const tokens = new VerifiedTokens(keys);
-    const exp = Math.floor(Date.now() / 1000) + 600;
-    const jwt = await token('k1', pair.privateKey, exp);
+    const { held, pair, tokens, jwt, exp } = await setup();
     tokens.remember(jwt, { exp });
     held.delete('k1');
     expect(tokens.get(jwt)).toBeUndefined();
@@ -53,12 +52,7 @@ describe('VerifiedTokens', () => {
   });
 
   it('forgets a token at its exp, the second jsonwebtoken would call it expired', async () => {
-    const { held, keys } = heldKeys();
-    const pair = newKey();
-    held.set('k1', pair.publicKey);
-    const tokens = new VerifiedTokens(keys);
-    const exp = Math.floor(Date.now() / 1000) + 1;
-    const jwt = await token('k1', pair.privateKey, exp);
+    const { tokens, jwt, exp } = await setup(Math.floor(Date.now() / 1000) + 1);
     tokens.remember(jwt, { exp });
     expect(tokens.get(jwt)).toEqual({ exp });
     await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now()));
@@ -66,12 +60,7 @@ describe('VerifiedTokens', () => {
   });
 
   it('remembers nothing without an exp, a readable header or a held key', async () => {
-    const { held, keys } = heldKeys();
-    const pair = newKey();
-    held.set('k1', pair.publicKey);
-    const tokens = new VerifiedTokens(keys);
-    const exp = Math.floor(Date.now() / 1000) + 600;
-    const jwt = await token('k1', pair.privateKey, exp);
+    const { held, pair, tokens, jwt, exp } = await setup();
     tokens.remember(jwt, { sub: 'u' });
     tokens.remember('not.a.jwt', { exp });
     const unknownKid = await token('k2', pair.privateKey, exp);

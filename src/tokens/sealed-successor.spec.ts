@@ -2,6 +2,20 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID } f
 import { openSuccessor, sealSuccessor } from './sealed-successor';
 import { hashToken, newSecretToken } from './secret-token';
 
+/**
+ * A seal as the HKDF layouts wrote it (key by HKDF-SHA256 of the presented token, bound by
+ * `binding`), written out here so the tests do not depend on the code they check.
+ */
+const hkdfKey = (presented: string, binding: Buffer) =>
+  Buffer.from(hkdfSync('sha256', Buffer.from(presented, 'utf8'), binding, 'alat-berat refresh successor v1', 32));
+function hkdfSeal(presented: string, successor: string, binding: Buffer): Buffer {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', hkdfKey(presented, binding), iv);
+  cipher.setAAD(binding);
+  const body = Buffer.concat([cipher.update(successor, 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]);
+}
+
 describe('the sealed successor of a rotated refresh token', () => {
   it('opens with the rotated token, and with nothing else', () => {
     const presented = newSecretToken().token;
@@ -29,14 +43,7 @@ describe('the sealed successor of a rotated refresh token', () => {
   it('still opens a seal of the previous layout (key by HKDF, bound to the token hash)', () => {
     const presented = newSecretToken().token;
     const successor = newSecretToken().token;
-    // The previous layout, written out here so the test does not depend on the code it checks.
-    const binding = hashToken(presented);
-    const key = Buffer.from(hkdfSync('sha256', Buffer.from(presented, 'utf8'), binding, 'alat-berat refresh successor v1', 32));
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', key, iv);
-    cipher.setAAD(binding);
-    const body = Buffer.concat([cipher.update(successor, 'utf8'), cipher.final()]);
-    const previous = Buffer.concat([iv, cipher.getAuthTag(), body]);
+    const previous = hkdfSeal(presented, successor, hashToken(presented));
 
     expect(openSuccessor(presented, previous)).toBe(successor);
     expect(openSuccessor(newSecretToken().token, previous)).toBeUndefined();
@@ -46,8 +53,7 @@ describe('the sealed successor of a rotated refresh token', () => {
     const presented = newSecretToken().token;
     const sealed = sealSuccessor(presented, newSecretToken().token);
     const binding = hashToken(presented);
-    const previousKey = Buffer.from(hkdfSync('sha256', Buffer.from(presented, 'utf8'), binding, 'alat-berat refresh successor v1', 32));
-    const decipher = createDecipheriv('aes-256-gcm', previousKey, sealed.subarray(0, 12));
+    const decipher = createDecipheriv('aes-256-gcm', hkdfKey(presented, binding), sealed.subarray(0, 12));
     decipher.setAAD(binding);
     decipher.setAuthTag(sealed.subarray(12, 28));
     decipher.update(sealed.subarray(28));
@@ -58,14 +64,7 @@ describe('the sealed successor of a rotated refresh token', () => {
     const presented = newSecretToken().token;
     const successor = newSecretToken().token;
     const row = randomUUID();
-    // The first layout, written out here so the test does not depend on the code it checks.
-    const binding = Buffer.from(row, 'utf8');
-    const key = Buffer.from(hkdfSync('sha256', Buffer.from(presented, 'utf8'), binding, 'alat-berat refresh successor v1', 32));
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', key, iv);
-    cipher.setAAD(binding);
-    const body = Buffer.concat([cipher.update(successor, 'utf8'), cipher.final()]);
-    const legacy = Buffer.concat([iv, cipher.getAuthTag(), body]);
+    const legacy = hkdfSeal(presented, successor, Buffer.from(row, 'utf8'));
 
     expect(openSuccessor(presented, legacy, row)).toBe(successor);
     expect(openSuccessor(presented, legacy, randomUUID())).toBeUndefined();
