@@ -49,8 +49,9 @@ export class VerifiedTokens {
     } catch {
       return;
     }
-    const key = typeof kid === 'string' ? this.keys.currentKey(kid) : undefined;
-    if (!key || typeof kid !== 'string') return;
+    if (typeof kid !== 'string') return;
+    const key = this.keys.currentKey(kid);
+    if (!key) return;
     this.cache.set(token, { claims, kid, key, expiresAt: claims.exp * 1000 });
   }
 }
