@@ -93,16 +93,17 @@ describe('TokensService on the real database (no HTTP)', () => {
       expect(await rotate(successorOf(a))).toMatchObject({ status: 'rotated', sessionId });
     });
 
-    it('queues simultaneous presentations on the row: all get one successor, and the session keeps one live token', async () => {
+    it('queues simultaneous presentations on the successor insert: all get one successor, and the session keeps one live token', async () => {
       const { sessionId, refreshToken } = await newSession();
-      // Hold the row so every presentation is in flight at once (they finish too fast to overlap
-      // by chance), then let go: without the statement's row lock each would rotate on its own.
+      // Hold the session row so every presentation is in flight at once (they finish too fast to
+      // overlap by chance): the first one's insert waits at its foreign-key check on that row, the
+      // others at its unique parent_id. Then let go: without that index each would rotate on its own.
       let release!: () => void;
       const held = new Promise<void>((resolve) => (release = resolve));
       let locked!: () => void;
       const holding = new Promise<void>((resolve) => (locked = resolve));
       const holder = inTransaction(s.dataSource, async (db) => {
-        await db.query('SELECT 1 FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE', [hashToken(refreshToken)]);
+        await db.query('SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE', [sessionId]);
         locked();
         await held;
       });
@@ -118,24 +119,50 @@ describe('TokensService on the real database (no HTTP)', () => {
       expect(settled.map((outcome) => outcome.status)).toEqual(Array(5).fill('fulfilled'));
       const successors = new Set(settled.map((outcome) => successorOf((outcome as PromiseFulfilledResult<RefreshOutcome>).value)));
       expect(successors.size).toBe(1);
-      const live = await s.dataSource.query('SELECT count(*)::int AS n FROM refresh_tokens WHERE session_id = $1 AND rotated_at IS NULL', [
-        sessionId,
-      ]);
+      const live = await s.dataSource.query(
+        `SELECT count(*)::int AS n FROM refresh_tokens t
+          WHERE t.session_id = $1 AND NOT EXISTS (SELECT 1 FROM refresh_tokens c WHERE c.parent_id = t.id)`,
+        [sessionId],
+      );
       expect(live[0].n).toBe(1);
       expect(await rotate([...successors][0])).toMatchObject({ status: 'rotated', sessionId });
     });
 
-    it('keeps one seal per session, on the token just rotated: each rotation erases its parent’s', async () => {
+    it('keeps one seal per session, on the live token (sealed under the token it replaced); a grandparent within its window is reuse', async () => {
       const { sessionId, refreshToken } = await newSession();
       const chain = [refreshToken];
       for (let i = 0; i < 4; i++) chain.push(successorOf(await rotate(chain[i])));
-      const sealed = await s.dataSource.query(
-        'SELECT token_hash FROM refresh_tokens WHERE session_id = $1 AND successor_sealed IS NOT NULL',
+      const rows: { token_hash: Buffer; sealed: boolean; parent_hash: Buffer | null }[] = await s.dataSource.query(
+        `SELECT t.token_hash, t.successor_sealed IS NOT NULL AS sealed, p.token_hash AS parent_hash
+           FROM refresh_tokens t LEFT JOIN refresh_tokens p ON p.id = t.parent_id
+          WHERE t.session_id = $1 ORDER BY t.created_at`,
         [sessionId],
       );
-      expect(sealed.map((row: { token_hash: Buffer }) => row.token_hash.toString('hex'))).toEqual([hashToken(chain[3]).toString('hex')]);
+      const hex = (b: Buffer | null) => b?.toString('hex') ?? null;
+      expect(rows.map((row) => hex(row.token_hash))).toEqual(chain.map((token) => hex(hashToken(token))));
+      expect(rows.map((row) => hex(row.parent_hash))).toEqual([null, ...chain.slice(0, 4).map((token) => hex(hashToken(token)))]);
+      expect(rows.map((row) => row.sealed)).toEqual([false, false, false, false, true]);
       // The grandparent, re-presented within its window, can no longer fork the session: reuse.
       expect(await rotate(chain[2])).toMatchObject({ status: 'reused', sessionId });
+      const left = await s.dataSource.query(
+        'SELECT count(*)::int AS n FROM refresh_tokens WHERE session_id = $1 AND successor_sealed IS NOT NULL',
+        [sessionId],
+      );
+      expect(left[0].n).toBe(0); // reuse erases every seal of the session
+    });
+
+    it('keeps a seal for its window only: the purge erases the lapsed ones and leaves one still in its window', async () => {
+      const lapsed = await newSession();
+      const current = await newSession();
+      successorOf(await rotate(lapsed.refreshToken));
+      successorOf(await rotate(current.refreshToken));
+      await ageRotation(s.dataSource, lapsed.refreshToken, GRACE + 1);
+      await s.tokens.purgeExpired();
+      const sealed: { session_id: string }[] = await s.dataSource.query(
+        'SELECT session_id FROM refresh_tokens WHERE session_id = ANY($1::uuid[]) AND successor_sealed IS NOT NULL',
+        [[lapsed.sessionId, current.sessionId]],
+      );
+      expect(sealed.map((row) => row.session_id)).toEqual([current.sessionId]);
     });
 
     it('answers an unknown token, a token of an expired session and one of a revoked session with invalid', async () => {

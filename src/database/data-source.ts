@@ -14,6 +14,7 @@ import { RefreshSuccessorSealed1796100000000 } from './migrations/1796100000000-
 import { EventsKeysClients1796200000000 } from './migrations/1796200000000-events-keys-clients';
 import { SessionDevices1796400000000 } from './migrations/1796400000000-session-devices';
 import { UserCount1796500000000 } from './migrations/1796500000000-user-count';
+import { RotationByInsert1796600000000 } from './migrations/1796600000000-rotation-by-insert';
 
 /** Listed explicitly: globs break under vitest and in the compiled output alike. */
 export const ENTITIES = [User, Session, RefreshToken, OneTimeToken, EventRecord, SigningKeyRecord, ServiceClient];
@@ -25,6 +26,7 @@ export const MIGRATIONS = [
   EventsKeysClients1796200000000,
   SessionDevices1796400000000,
   UserCount1796500000000,
+  RotationByInsert1796600000000,
 ];
 
 /**

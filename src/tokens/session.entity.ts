@@ -28,8 +28,10 @@ export class Session {
   @Column({ type: 'varchar', length: 64, nullable: true })
   ip: string | null;
 
-  /** Login, then every refresh; not every request, so the per-request check stays a read. */
-  @Column({ name: 'last_used_at', type: 'timestamptz' })
+  /**
+   * Login, then every refresh: the newest refresh token's creation, read by `listLiveSessions`
+   * (not a column, so neither a refresh nor the per-request check writes the session row).
+   */
   lastUsedAt: Date;
 
   @Column({ name: 'revoke_reason', type: 'varchar', length: 32, nullable: true })

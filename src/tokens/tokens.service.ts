@@ -62,51 +62,56 @@ interface RotationRow {
   user_id: string;
   live: boolean;
   rotated_now: boolean;
-  within_grace: boolean;
-  successor_sealed: Buffer | null;
 }
 
 /**
  * One refresh, one round trip: $1 the presented token's hash, $2 the successor's hash, $3 the
- * successor sealed under the presented token, $4 the grace window in seconds. The presented row is
- * locked (FOR UPDATE OF t): a concurrent presentation waits here, then rereads the row as the
- * first left it (rotated) and takes the grace branch. When the row is unrotated and its session
- * live, the same statement inserts the successor, marks the row rotated with the seal, erases the
- * seal of the token before it (its parent: every rotation erases its parent's, so that is the only
- * other seal a session can hold, and the token before this one is now an old one) and moves the
- * session's last use (refreshes only: checking an access token stays a read). One clock: the
- * database's now(), for rotated_at and for the window. A `RotationJoin` adds its row to the answer.
+ * successor sealed under the presented token. When the token's session is live the statement
+ * inserts the successor, with its seal, as the token's child. A token has at most one child
+ * (unique `parent_id`): a concurrent presentation's insert waits on the first one's index entry
+ * until that commits, then conflicts and inserts nothing (`rotated_now` false), and the caller
+ * reads the successor there is (SUCCESSOR_OF). The insert also erases the presented token's own
+ * seal (it was the successor of its parent, and is an old token now), so a session holds one seal,
+ * on its live token: whoever reads the table and holds an old token can open nothing but the
+ * successor of the token rotated last. The session row is not written (its last use is its newest
+ * token's creation): updating it in the statement whose foreign key key-share-locks it cost ~100 µs
+ * of PostgreSQL CPU per refresh (issue 12). A `RotationJoin` adds its row to the answer.
  */
 function rotationStatement(join?: Pick<RotationJoin<unknown>, 'columns' | 'join'>): string {
   return `
   WITH cur AS (
-    SELECT t.id, t.session_id, t.parent_id, t.rotated_at, t.successor_sealed, s.user_id,
-           (s.revoked_at IS NULL AND s.expires_at > now()) AS live
+    SELECT t.id, t.session_id, s.user_id, (s.revoked_at IS NULL AND s.expires_at > now()) AS live
       FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
      WHERE t.token_hash = $1
-       FOR UPDATE OF t
-  ), fresh AS (
-    SELECT id, session_id, parent_id FROM cur WHERE live AND rotated_at IS NULL
   ), successor AS (
-    INSERT INTO refresh_tokens (session_id, token_hash, parent_id) SELECT session_id, $2, id FROM fresh
-  ), rotated AS (
-    UPDATE refresh_tokens t SET rotated_at = now(), successor_sealed = $3 FROM fresh WHERE t.id = fresh.id
-  ), older AS (
+    INSERT INTO refresh_tokens (session_id, token_hash, parent_id, successor_sealed)
+    SELECT session_id, $2, id, $3 FROM cur WHERE live
+        ON CONFLICT (parent_id) DO NOTHING
+    RETURNING parent_id
+  ), erased AS (
     UPDATE refresh_tokens t SET successor_sealed = NULL
-      FROM fresh WHERE t.id = fresh.parent_id AND t.successor_sealed IS NOT NULL
-  ), used AS (
-    UPDATE sessions s SET last_used_at = now() FROM fresh WHERE s.id = fresh.session_id
+      FROM successor WHERE t.id = successor.parent_id AND t.successor_sealed IS NOT NULL
   )
-  SELECT cur.id, cur.session_id, cur.user_id, cur.live, cur.successor_sealed,
-         EXISTS (SELECT 1 FROM fresh) AS rotated_now,
-         (cur.rotated_at >= now() - make_interval(secs => $4::double precision)) AS within_grace${
-           join
-             ? `,
+  SELECT cur.id, cur.session_id, cur.user_id, cur.live, EXISTS (SELECT 1 FROM successor) AS rotated_now${
+    join
+      ? `,
          ${join.columns}`
-             : ''
-         }
+      : ''
+  }
     FROM cur${join ? ` ${join.join}` : ''}`;
 }
+
+/**
+ * The successor of a token that was rotated before ($1 its row id): sealed under that token, and
+ * whether it is still the session's live token within the grace window ($2 seconds, by the
+ * database's clock, the one `created_at` is written with).
+ */
+const SUCCESSOR_OF = `
+  SELECT c.successor_sealed,
+         c.created_at >= now() - make_interval(secs => $2::double precision) AS within_grace,
+         EXISTS (SELECT 1 FROM refresh_tokens g WHERE g.parent_id = c.id) AS rotated
+    FROM refresh_tokens c
+   WHERE c.parent_id = $1`;
 
 const ROTATE = rotationStatement();
 
@@ -141,14 +146,14 @@ export class TokensService {
     manager?: EntityManager,
   ): Promise<{ session: Session; refreshToken: string }> {
     const { token, hash } = newSecretToken();
-    const rows: Array<{ id: string; created_at: Date; expires_at: Date; last_used_at: Date }> = await this.manager(manager).query(
+    const rows: Array<{ id: string; created_at: Date; expires_at: Date }> = await this.manager(manager).query(
       `WITH session AS (
-         INSERT INTO sessions (user_id, expires_at, user_agent, ip, last_used_at)
-         VALUES ($1, now() + make_interval(secs => $2), $4, $5, now()) RETURNING id, created_at, expires_at, last_used_at
+         INSERT INTO sessions (user_id, expires_at, user_agent, ip)
+         VALUES ($1, now() + make_interval(secs => $2), $4, $5) RETURNING id, created_at, expires_at
        ), token AS (
          INSERT INTO refresh_tokens (session_id, token_hash) SELECT id, $3 FROM session
        )
-       SELECT id, created_at, expires_at, last_used_at FROM session`,
+       SELECT id, created_at, expires_at FROM session`,
       [userId, ttlSeconds, hash, clip(device.userAgent, USER_AGENT_MAX), clip(device.ip, IP_MAX)],
     );
     const session = Object.assign(new Session(), {
@@ -160,7 +165,7 @@ export class TokensService {
       revokeReason: null,
       userAgent: clip(device.userAgent, USER_AGENT_MAX),
       ip: clip(device.ip, IP_MAX),
-      lastUsedAt: rows[0].last_used_at,
+      lastUsedAt: rows[0].created_at,
     });
     return { session, refreshToken: token };
   }
@@ -186,17 +191,26 @@ export class TokensService {
     return row?.userId ?? null;
   }
 
-  /** The user's live sessions ("my devices"), newest first; the 100 newest at most. */
+  /**
+   * The user's live sessions ("my devices"), newest first; the 100 newest at most. The last use
+   * is the newest refresh token's creation (one step down the `(session_id, created_at)` index each).
+   */
   async listLiveSessions(userId: string): Promise<Session[]> {
-    return this.dataSource
+    const { entities, raw } = await this.dataSource
       .getRepository(Session)
       .createQueryBuilder('session')
+      .addSelect(
+        (newest) => newest.select('max(token.created_at)').from(RefreshToken, 'token').where('token.session_id = session.id'),
+        'last_used_at',
+      )
       .where('session.user_id = :userId', { userId })
       .andWhere('session.revoked_at IS NULL AND session.expires_at > now()')
       .orderBy('session.created_at', 'DESC')
       .addOrderBy('session.id', 'DESC')
       .limit(100)
-      .getMany();
+      .getRawAndEntities<{ session_id: string; last_used_at: Date | null }>();
+    const lastUse = new Map(raw.map((row) => [row.session_id, row.last_used_at]));
+    return entities.map((session) => Object.assign(session, { lastUsedAt: lastUse.get(session.id) ?? session.createdAt }));
   }
 
   /** Ends one live session of this user; false when it is not theirs, not live or unknown. */
@@ -249,9 +263,10 @@ export class TokensService {
   }
 
   /**
-   * Exchanges a refresh token for a new one, in one statement (ROTATE, above): the row is locked,
-   * so presentations of one token queue there. The first rotates it and keeps the successor sealed
-   * under the presented token (sealed-successor.ts); a presentation of the just-rotated token within
+   * Exchanges a refresh token for a new one, in one statement (ROTATE, above) that inserts the
+   * successor: presentations of one token queue on its unique `parent_id`. The first rotates it and
+   * stores the successor sealed under the presented token (sealed-successor.ts); the others read
+   * that successor in a second statement, and a presentation of the just-rotated token within
    * `graceSeconds` (a concurrent tab) gets that same successor back, so a session never forks and
    * has one live refresh token. After the window, or once the successor was rotated in turn, the
    * token is an old one: reuse, and the whole session is revoked (in a transaction of its own,
@@ -270,7 +285,7 @@ export class TokensService {
     const { rows } = await this.pool.query<RotationRow>({
       name: join ? `tokens_rotate_refresh_${join.name}` : 'tokens_rotate_refresh',
       text: join ? this.joinedStatement(join) : ROTATE,
-      values: [hashToken(presented), hash, sealSuccessor(presented, successor), graceSeconds],
+      values: [hashToken(presented), hash, sealSuccessor(presented, successor)],
     });
     const row = rows[0];
     if (!row || !row.live) return { status: 'invalid' };
@@ -278,7 +293,15 @@ export class TokensService {
     const rotated = { status: 'rotated', sessionId: row.session_id, userId: row.user_id, joined } as const;
     if (row.rotated_now) return { ...rotated, refreshToken: successor };
 
-    const kept = row.within_grace && row.successor_sealed ? openSuccessor(presented, row.successor_sealed, row.id) : undefined;
+    const { rows: before } = await this.pool.query<{ successor_sealed: Buffer | null; within_grace: boolean; rotated: boolean }>({
+      name: 'tokens_successor_of',
+      text: SUCCESSOR_OF,
+      values: [row.id, graceSeconds],
+    });
+    const next = before[0];
+    if (!next) return { status: 'invalid' }; // the session's chain was purged meanwhile
+    const kept =
+      next.within_grace && !next.rotated && next.successor_sealed ? openSuccessor(presented, next.successor_sealed, row.id) : undefined;
     if (kept !== undefined) return { ...rotated, refreshToken: kept };
     const reused = { status: 'reused', sessionId: row.session_id, userId: row.user_id } as const;
     await this.dataSource.transaction(async (db) => {
@@ -295,13 +318,13 @@ export class TokensService {
     return text;
   }
 
-  /** Seals whose grace window has ended can never be used: erased (by the database's clock, the one rotated_at is written with). */
+  /** Seals whose grace window has ended can never be used: erased (by the database's clock, the one created_at is written with). */
   private async eraseLapsedSeals(graceSeconds: number, manager: EntityManager): Promise<number> {
     const result = await manager
       .createQueryBuilder()
       .update(RefreshToken)
       .set({ successorSealed: null })
-      .where('successor_sealed IS NOT NULL AND rotated_at < now() - make_interval(secs => :grace)', { grace: graceSeconds })
+      .where('successor_sealed IS NOT NULL AND created_at < now() - make_interval(secs => :grace)', { grace: graceSeconds })
       .execute();
     return result.affected ?? 0;
   }
