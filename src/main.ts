@@ -1,18 +1,11 @@
+import { startServing } from './heap-flags';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { Server } from 'node:http';
-import { setFlagsFromString } from 'node:v8';
 import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/config';
 import { resolveDatabase } from './database/database-url';
 import { drainable } from './http';
-
-// The old generation may grow to 1.5x what the last full GC left before the next one, instead of
-// V8's own factor (up to 4x while GC looks cheap): under load the heap of ~45 MiB live grew to
-// 150-180 MiB of garbage first. Peak RSS under the benchmark's load 299-308 -> 183-188 MiB with
-// req/s and CPU per request unchanged within the noise (issue 12). Set at run time, so a V8 that
-// no longer knows the flag prints one line and starts anyway instead of refusing to start.
-setFlagsFromString('--heap-growing-percent=50');
 
 /** Requests in flight get this long to finish after SIGTERM / SIGINT (API.md "Operation"). */
 const DRAIN_MS = 10_000;
@@ -49,6 +42,7 @@ async function bootstrap(): Promise<void> {
     if (error.code !== 'EAFNOSUPPORT' && error.code !== 'EADDRNOTAVAIL') throw error;
     return app.listen(config.port, '0.0.0.0');
   });
+  startServing();
   log.log(`listening on ${config.appUrl} (port ${config.port}); Swagger UI at ${config.appUrl}/docs`);
 }
 
