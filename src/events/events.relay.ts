@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import { DataSource } from 'typeorm';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
@@ -134,6 +134,8 @@ export class EventsRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async ensureChannel(): Promise<ConfirmChannel> {
     if (this.channel) return this.channel;
+    // amqplib is loaded with the first connection: without AMQP_URL it never is (issue 12).
+    const { connect } = await import('amqplib');
     const connection = await connect(this.config.events.amqpUrl!, { timeout: 5000 });
     // Without listeners an 'error' event would crash the process; a close drops the channel and
     // the next tick reconnects.

@@ -1,4 +1,3 @@
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
@@ -20,12 +19,15 @@ import { RedisWindowCounter } from './redis-window-counter';
     ThrottlerModule.forRootAsync({
       imports: [RedisModule],
       inject: [APP_CONFIG, REDIS],
-      useFactory: (config: AppConfig, redis: Redis | null) => ({
+      useFactory: async (config: AppConfig, redis: Redis | null) => ({
         // Named "default" so the headers are the plain X-RateLimit-* and Retry-After (no "-auth" suffix).
         throttlers: [{ name: 'default', ttl: 60_000, limit: Math.max(1, config.rateLimit.perMinute) }],
         skipIf: () => config.rateLimit.perMinute === 0,
         // Several instances behind one balancer share their counters through REDIS_URL.
-        storage: redis ? new ThrottlerStorageRedisService(redis) : new MemoryThrottlerStorage(),
+        // (its storage, like ioredis, is loaded only then).
+        storage: redis
+          ? new (await import('@nest-lab/throttler-storage-redis')).ThrottlerStorageRedisService(redis)
+          : new MemoryThrottlerStorage(),
       }),
     }),
   ],

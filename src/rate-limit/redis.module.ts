@@ -1,13 +1,15 @@
 import { Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/config';
 
 /** The shared Redis client for rate-limit counters, or null when REDIS_URL is unset (in memory). */
 export const REDIS = Symbol('REDIS');
 
-export function createRedis(config: AppConfig): Redis | null {
+/** ioredis is loaded only when REDIS_URL is set: a single instance starts without it (issue 12). */
+export async function createRedis(config: AppConfig): Promise<Redis | null> {
   if (!config.rateLimit.redisUrl) return null;
+  const { Redis } = await import('ioredis');
   const logger = new Logger('Redis');
   const redis = new Redis(config.rateLimit.redisUrl, {
     keyPrefix: config.rateLimit.redisKeyPrefix,
