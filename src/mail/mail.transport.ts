@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import nodemailer, { Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
 import type { MailContent, TemplateId } from './templates';
@@ -13,21 +13,27 @@ import type { MailContent, TemplateId } from './templates';
 @Injectable()
 export class MailTransport {
   private readonly logger = new Logger('Mail');
-  private readonly transport: Transporter;
+  private transport?: Promise<Transporter>;
   private readonly toFiles: boolean;
 
   constructor(@InjectConfig() private readonly config: AppConfig) {
     this.toFiles = !config.mail.smtpUrl;
+  }
+
+  /** nodemailer is loaded with the first mail, not at start-up (40 ms of it, issue 12). */
+  private async open(): Promise<Transporter> {
+    const { createTransport } = (await import('nodemailer')).default;
     // One connection per mail (no pool): nothing is held open between mails, and a lease of the
     // outbox (two minutes) always outlasts these timeouts.
-    this.transport = config.mail.smtpUrl
-      ? nodemailer.createTransport({ url: config.mail.smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 })
-      : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+    return this.config.mail.smtpUrl
+      ? createTransport({ url: this.config.mail.smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 })
+      : createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   }
 
   async deliver(to: string, name: TemplateId, content: MailContent, link?: string): Promise<void> {
+    const transport = await (this.transport ??= this.open());
     // X-Template names the template, so a reader (a mail filter, the tests) need not parse the subject.
-    const info = await this.transport.sendMail({ from: this.config.mail.from, to, headers: { 'X-Template': name }, ...content });
+    const info = await transport.sendMail({ from: this.config.mail.from, to, headers: { 'X-Template': name }, ...content });
     if (this.toFiles) {
       const dir = path.resolve(this.config.mail.outDir);
       await mkdir(dir, { recursive: true });
@@ -41,6 +47,6 @@ export class MailTransport {
 
   /** Called by the worker once its last mail is out. */
   close(): void {
-    this.transport.close();
+    void this.transport?.then((transport) => transport.close());
   }
 }
