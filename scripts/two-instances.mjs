@@ -62,8 +62,10 @@ function reachable(url) {
 }
 
 async function shutdown(code) {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-  await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((r) => child.once('exit', r)) : undefined)));
+  // A child that ended by a signal (B after its SIGKILL) keeps exitCode null: it has signalCode.
+  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  for (const child of running) child.kill('SIGTERM');
+  await Promise.all(running.map((child) => new Promise((r) => child.once('exit', r))));
   for (const cleanup of cleanups.reverse()) await Promise.race([cleanup().catch(() => undefined), sleep(5000)]);
   rmSync(work, { recursive: true, force: true });
   process.exit(code);
