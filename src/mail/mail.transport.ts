@@ -31,7 +31,11 @@ export class MailTransport {
   }
 
   async deliver(to: string, name: TemplateId, content: MailContent, link?: string): Promise<void> {
-    const transport = await (this.transport ??= this.open());
+    // A failed load is not kept: the outbox's next attempt tries again.
+    const transport = await (this.transport ??= this.open().catch((error: unknown) => {
+      this.transport = undefined;
+      throw error;
+    }));
     // X-Template names the template, so a reader (a mail filter, the tests) need not parse the subject.
     const info = await transport.sendMail({ from: this.config.mail.from, to, headers: { 'X-Template': name }, ...content });
     if (this.toFiles) {
@@ -47,6 +51,9 @@ export class MailTransport {
 
   /** Called by the worker once its last mail is out. */
   close(): void {
-    void this.transport?.then((transport) => transport.close());
+    void this.transport?.then(
+      (transport) => transport.close(),
+      () => undefined,
+    );
   }
 }

@@ -23,8 +23,8 @@ import { RedisWindowCounter } from './redis-window-counter';
         // Named "default" so the headers are the plain X-RateLimit-* and Retry-After (no "-auth" suffix).
         throttlers: [{ name: 'default', ttl: 60_000, limit: Math.max(1, config.rateLimit.perMinute) }],
         skipIf: () => config.rateLimit.perMinute === 0,
-        // Several instances behind one balancer share their counters through REDIS_URL.
-        // (its storage, like ioredis, is loaded only then).
+        // Several instances behind one balancer share their counters through REDIS_URL (the Redis
+        // storage, like ioredis, is loaded only then).
         storage: redis
           ? new (await import('@nest-lab/throttler-storage-redis')).ThrottlerStorageRedisService(redis)
           : new MemoryThrottlerStorage(),
