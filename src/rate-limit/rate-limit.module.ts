@@ -8,6 +8,7 @@ import { LoginFailures, MemoryWindowCounter, WINDOW_COUNTER } from './login-fail
 import { AuthRateLimitGuard } from './rate-limit.guard';
 import { RedisModule, REDIS } from './redis.module';
 import { RedisWindowCounter } from './redis-window-counter';
+import { clientTracker, memoryThrottleKey } from './tracker';
 
 /**
  * Per-address limits on the public auth routes (the throttler) and per-account failed-login
@@ -23,6 +24,9 @@ import { RedisWindowCounter } from './redis-window-counter';
         // Named "default" so the headers are the plain X-RateLimit-* and Retry-After (no "-auth" suffix).
         throttlers: [{ name: 'default', ttl: 60_000, limit: Math.max(1, config.rateLimit.perMinute) }],
         skipIf: () => config.rateLimit.perMinute === 0,
+        getTracker: (request: { ip?: string }) => clientTracker(request.ip) as string,
+        // The library's hashed key for Redis (shared with instances of another version); a plain one in memory.
+        ...(redis ? {} : { generateKey: memoryThrottleKey }),
         // Several instances behind one balancer share their counters through REDIS_URL (the Redis
         // storage, like ioredis, is loaded only then).
         storage: redis
