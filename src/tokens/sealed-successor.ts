@@ -24,8 +24,8 @@ const keyFor: Derive = (presented, binding) => createHmac('sha256', presented).u
 const legacyKeyFor: Derive = (presented, binding) =>
   Buffer.from(hkdfSync('sha256', Buffer.from(presented, 'utf8'), binding, LEGACY_INFO, 32));
 
-export function sealSuccessor(presented: string, successor: string): Buffer {
-  const binding = hashToken(presented);
+/** `binding` is the presented token's hash, passed in by a caller that has it already. */
+export function sealSuccessor(presented: string, successor: string, binding: Buffer = hashToken(presented)): Buffer {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', keyFor(presented, binding), iv);
   cipher.setAAD(binding);

@@ -282,10 +282,11 @@ export class TokensService {
     join?: RotationJoin<J>,
   ): Promise<RefreshOutcome<J>> {
     const { token: successor, hash } = newSecretToken();
+    const presentedHash = hashToken(presented);
     const { rows } = await this.pool.query<RotationRow>({
       name: join ? `tokens_rotate_refresh_${join.name}` : 'tokens_rotate_refresh',
       text: join ? this.joinedStatement(join) : ROTATE,
-      values: [hashToken(presented), hash, sealSuccessor(presented, successor)],
+      values: [presentedHash, hash, sealSuccessor(presented, successor, presentedHash)],
     });
     const row = rows[0];
     if (!row || !row.live) return { status: 'invalid' };
