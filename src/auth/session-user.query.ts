@@ -23,6 +23,11 @@ const select = (alias: string, as: (field: string) => string) =>
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Built once: a template literal in find() rebuilt the column list and the text on every request. */
+const SESSION_USER = `SELECT ${select('u', (field) => field)}
+                        FROM sessions s JOIN users u ON u.id = s.user_id
+                       WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()`;
+
 /**
  * The session check and the user row of every authenticated request in one round trip: the
  * session (primary key) must be live and the user's, the user (primary key) must exist. It joins
@@ -44,9 +49,7 @@ export class SessionUserQuery {
     if (!UUID.test(sessionId) || !UUID.test(userId)) return null;
     const result = await this.pool.query<User>({
       name: 'auth_session_user',
-      text: `SELECT ${select('u', (field) => field)}
-               FROM sessions s JOIN users u ON u.id = s.user_id
-              WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()`,
+      text: SESSION_USER,
       values: [sessionId, userId],
     });
     return result.rows[0] ?? null;
