@@ -14,7 +14,7 @@ setFlagsFromString('--heap-growing-percent=50');
 // 2-8 MiB (idle RSS 116-125 MiB). startServing() turns that off, so under load the young
 // generation grows to the cap the start commands set on the command line (V8 reads it only when
 // the heap is set up): --max-semi-space-size=8, a 16 MiB young generation instead of 32. That kept
-// the peak RSS under the benchmark at 178 MiB instead of 200-201, for ~10 % of refresh's CPU;
+// the peak RSS under the benchmark at 178-182 MiB instead of 200-201, for 5-12 % of refresh's CPU;
 // =2 had cost refresh a quarter of its req/s (issue 12).
 setFlagsFromString('--optimize-for-size');
 
