@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const STAMP = path.join(ROOT, 'dist', '.build-stamp');
@@ -37,5 +38,15 @@ if (stamp < sources) {
   console.error(stamp < 0 ? 'no build yet: compiling' : 'sources changed since the last build: compiling');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const result = spawnSync(npm, ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  process.exit(result.status ?? 1);
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+// `node scripts/ensure-built.mjs dist/src/main.js [args]` then runs that module in this same
+// process, as `node dist/src/main.js [args]` would (it sees the same process.argv): one Node.js
+// start instead of two, 100-140 ms of every `npm start` on two shared cores (issue 12).
+const [, , entry] = process.argv;
+if (entry !== undefined) {
+  const file = path.resolve(ROOT, entry);
+  process.argv.splice(1, 2, file);
+  await import(pathToFileURL(file).href);
 }
