@@ -1,6 +1,7 @@
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { registerActiveUser, startTestApp, type TestApp } from './support/app';
-import { bearer, claims, refresh } from './support/accounts';
+import { bearer, claims, login, refresh } from './support/accounts';
 import { driverPool } from '../src/database/data-source';
 import { expireSession, revokeSessionAgo } from './support/db';
 
@@ -82,6 +83,62 @@ describe('the authenticated hot path: one query for the session and the user', (
     );
     expect(new Date(res.body.data[0].updated_at).toISOString()).toBe(res.body.data[0].updated_at);
     expect(claims(res.body.access_token)).toMatchObject({ sub: user.id, sid: claims(user.accessToken).sid, role: 'customer' });
+  });
+
+  /**
+   * Every statement any pooled connection sends while `work` runs, in order, leaving out the
+   * background jobs' (the mail outbox's polls and housekeeping, the signing keys' reread): a
+   * transaction that touches their tables is dropped whole, BEGIN to COMMIT.
+   */
+  async function statementsOf(work: () => Promise<unknown>): Promise<string[]> {
+    const sent: Array<{ client: Client; text: string }> = [];
+    const original = Client.prototype.query;
+    const spy = vi.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
+      const config = args[0] as string | { text?: string };
+      sent.push({ client: this, text: (typeof config === 'string' ? config : (config.text ?? '')).replace(/\s+/g, ' ').trim() });
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof original);
+    try {
+      await work();
+    } finally {
+      spy.mockRestore();
+    }
+    const background = /mail_outbox|signing_keys/;
+    const kept = new Set<number>();
+    const open = new Map<Client, number[]>();
+    sent.forEach(({ client, text }, index) => {
+      const transaction = open.get(client);
+      if (/^(START TRANSACTION|BEGIN)/.test(text)) return open.set(client, [index]);
+      if (!transaction) return background.test(text) || kept.add(index);
+      transaction.push(index);
+      if (!/^(COMMIT|ROLLBACK)/.test(text)) return;
+      open.delete(client);
+      if (!transaction.some((i) => background.test(sent[i].text))) transaction.forEach((i) => kept.add(i));
+    });
+    return sent.filter((_, index) => kept.has(index)).map(({ text }) => text);
+  }
+
+  it('login is 5 statements: the user, then one transaction for the session with its token and the event', async () => {
+    const user = await registerActiveUser(t);
+    const statements = await statementsOf(() => login(t, user.email));
+    // README, "Per-request costs": the sizing table counts these.
+    expect(statements, statements.join('\n')).toHaveLength(5);
+    const expected = [
+      /FROM "users" "user"/,
+      /^START TRANSACTION$/,
+      /^WITH session AS \( INSERT INTO sessions .* INSERT INTO refresh_tokens/,
+      /^INSERT INTO "events"/,
+      /^COMMIT$/,
+    ];
+    statements.forEach((text, index) => expect(text).toMatch(expected[index]));
+  });
+
+  it('/me is the one statement of the session check', async () => {
+    const user = await registerActiveUser(t);
+    await t.http.get('/api/users/me').set(bearer(user.accessToken)).expect(200); // the token verified once
+    const statements = await statementsOf(() => t.http.get('/api/users/me').set(bearer(user.accessToken)).expect(200));
+    expect(statements, statements.join('\n')).toHaveLength(1);
+    expect(statements[0]).toMatch(/FROM sessions s JOIN users u/);
   });
 
   it('a refresh token of a deleted user or of a session now someone else’s is 401', async () => {
