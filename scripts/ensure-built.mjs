@@ -1,5 +1,6 @@
-// `npm start` runs this first: it compiles only when dist/ is missing or older than the sources,
-// so starting an up-to-date tree costs no tsc (a full build is ~4 s on two shared cores).
+// `npm start` and the CLI scripts start here: it compiles only when dist/ is missing or older than
+// the sources, so starting an up-to-date tree costs no tsc (a full build is ~4 s on two shared
+// cores), then runs the module it was given (below).
 // "Older" = some file under src/ (or a tsconfig, package.json, ormconfig.ts) is newer than the
 // stamp `npm run build` writes last. A fresh clone has no stamp, so `npm ci && npm start` builds.
 import { spawnSync } from 'node:child_process';
