@@ -10,17 +10,26 @@ const CHILD = `
   const v8 = require('node:v8');
   const young = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
   const kept = [];
-  // Like loading the modules: ~40 MiB of objects that all survive.
-  const load = () => { for (let i = 0; i < 1000000; i++) kept.push({ i, s: 'x' + i }); };
+  // Like loading the modules: ~40 MiB of objects that all survive. The young generation's size is
+  // sampled 20 times on the way: V8 grows it on scavenges and (optimising for size) shrinks it at
+  // each full GC, so the size at any one moment is a lottery (1 to 32 MiB, 32 in 1 run of 12 on
+  // the CI machine's like) while its mean over the load is not.
+  const samples = [];
+  const load = () => {
+    for (let i = 0; i < 1000000; i++) {
+      kept.push({ i, s: 'x' + i });
+      if (i % 50000 === 49999) samples.push(young());
+    }
+  };
   load();
-  const starting = young();
+  const starting = samples.reduce((a, b) => a + b, 0) / samples.length;
   if (flags) flags.startServing();
-  // V8 grows the young generation by heuristics: more survivors let it reach its maximum surely
-  // (one load left it at half now and then).
+  // Serving: more survivors let V8 reach its maximum surely (one load left it at half now and then).
   for (let n = 0; n < 3; n++) load();
   console.log(JSON.stringify({ starting, serving: young() }));
 `;
 
+/** The young generation's mean size while the child loads, and its size once it has served. */
 function youngGeneration(mode: 'with-flags' | 'without'): { starting: number; serving: number } {
   const child = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', CHILD, mode], {
     cwd: ROOT,
@@ -34,9 +43,9 @@ describe('heap flags (issue 12: idle RSS)', () => {
   it('keeps the young generation small while the app starts, and lets it grow to its maximum once serving', () => {
     const plain = youngGeneration('without');
     const ours = youngGeneration('with-flags');
-    // Without the flags the survivors grow it to V8's maximum at once.
+    // Without the flags the survivors grow it to V8's maximum at once and it stays there.
     const seen = JSON.stringify({ plain, ours }); // in the failure message: the sizes V8 chose
-    expect(ours.starting, seen).toBeLessThan(plain.starting);
+    expect(ours.starting, seen).toBeLessThan(0.8 * plain.starting);
     // Serving, it may grow as far as V8 would have let it: throughput under load is unchanged.
     expect(ours.serving, seen).toBe(plain.serving);
   });

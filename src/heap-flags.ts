@@ -10,8 +10,10 @@ setFlagsFromString('--heap-growing-percent=50');
 
 // Loading the modules (Nest, TypeORM, swagger, class-validator: ~40 MiB that all live on) made V8
 // grow the young generation to its 32 MiB maximum, which it gave back only ~20 s later when its
-// memory reducer ran: idle RSS 146-151 MiB. Optimising for size while the app starts keeps it at
-// 2-8 MiB (idle RSS 116-125 MiB). startServing() turns that off, so under load the young
+// memory reducer ran: idle RSS 146-151 MiB. Optimising for size while the app starts makes every
+// full GC shrink it again (scavenges still grow it): about 15 MiB on average over a load instead of
+// 31, and where the start ends is luck, 1 to 32 MiB (idle RSS 116-125 MiB over the runs measured,
+// 115-127 in the benchmarks). startServing() turns that off, so under load the young
 // generation grows to the cap the start commands set on the command line (V8 reads it only when
 // the heap is set up): --max-semi-space-size=8, a 16 MiB young generation instead of 32. That kept
 // the peak RSS under the benchmark at 178-182 MiB instead of 200-201, for 5-12 % of refresh's CPU;
