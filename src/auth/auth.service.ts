@@ -138,11 +138,14 @@ export class AuthService implements OnModuleInit {
       this.recordLoginFailure(user.id, 'not_activated', client);
       throw new AccountNotActivatedError();
     }
-    const { session, refreshToken } = await this.dataSource.transaction(async (db) => {
-      const created = await this.tokens.createSession(user.id, this.config.auth.refreshTtl, client, db);
-      await this.events.record('user.logged_in', user.id, { user_id: user.id, session_id: created.session.id }, client, db);
-      return created;
-    });
+    // The session, its refresh token and the event in one statement: one round trip, one commit.
+    const { session, refreshToken } = await this.tokens.createSession(
+      user.id,
+      this.config.auth.refreshTtl,
+      client,
+      undefined,
+      (sessionId) => this.events.insertStatement('user.logged_in', user.id, { user_id: user.id, session_id: sessionId }, client),
+    );
     return { user, tokens: await this.tokenPair(user, session.id, refreshToken) };
   }
 

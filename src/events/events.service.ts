@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import type { SqlStatement } from '../database/sql-statement';
 import { EventRecord, type EventType } from './event.entity';
 
 /** Who caused the change: the request's client address and user agent (none for the CLI). */
@@ -37,14 +38,26 @@ export class EventsService {
     context: EventContext = {},
     manager?: EntityManager,
   ): Promise<void> {
-    await (manager ?? this.dataSource.manager).getRepository(EventRecord).insert({
-      id: randomUUID(),
-      type,
-      userId,
-      data: data as EventRecord['data'] & object,
-      ip: context.ip?.slice(0, 64) ?? null,
-      userAgent: context.userAgent?.slice(0, 512) ?? null,
-    });
+    const { text, values } = this.insertStatement(type, userId, data, context);
+    await (manager ?? this.dataSource.manager).query(text, values);
+  }
+
+  /**
+   * The same insert, for a statement of another module to carry (login's session and its event
+   * commit as one statement, in one round trip).
+   */
+  insertStatement(type: EventType, userId: string, data: Record<string, unknown>, context: EventContext = {}): SqlStatement {
+    return {
+      text: `INSERT INTO events (id, type, user_id, data, ip, user_agent) VALUES ($1, $2, $3, $4::jsonb, $5, $6)`,
+      values: [
+        randomUUID(),
+        type,
+        userId,
+        JSON.stringify(data),
+        context.ip?.slice(0, 64) ?? null,
+        context.userAgent?.slice(0, 512) ?? null,
+      ],
+    };
   }
 
   /** Newest first. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
@@ -11,6 +12,7 @@ import { hashToken, newSecretToken } from './secret-token';
 import { BadLinkTokenError } from './tokens.errors';
 import { Session } from './session.entity';
 import { driverPool } from '../database/data-source';
+import { shiftPlaceholders, type SqlStatement } from '../database/sql-statement';
 
 /** A link token accepted by `consume`: `repeat` when it had been used before (a second click). */
 export interface ConsumedToken {
@@ -115,6 +117,18 @@ const SUCCESSOR_OF = `
 
 const ROTATE = rotationStatement();
 
+/** A session ($1 its id, made here so a carried insert can name it) and its first refresh token. */
+const CREATE_SESSION_WITH = `
+  WITH session AS (
+    INSERT INTO sessions (id, user_id, expires_at, user_agent, ip)
+    VALUES ($1, $2, now() + make_interval(secs => $3), $5, $6) RETURNING created_at, expires_at
+  ), token AS (
+    INSERT INTO refresh_tokens (session_id, token_hash) VALUES ($1, $4)
+  )`;
+const CREATE_SESSION_END = `
+  SELECT created_at, expires_at FROM session`;
+const CREATE_SESSION = CREATE_SESSION_WITH + CREATE_SESSION_END;
+
 /**
  * Sessions, their refresh-token chains and the one-time tokens sent by email. Deals in user ids
  * only; it knows nothing of users beyond that.
@@ -123,6 +137,7 @@ const ROTATE = rotationStatement();
 export class TokensService {
   private readonly pool: Pool;
   private readonly joinedStatements = new Map<string, string>();
+  private readonly statementNames = new Map<string, string>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -137,37 +152,49 @@ export class TokensService {
 
   /**
    * A new login: a session (with the device it was made from) and its first refresh token, in one
-   * statement (one round trip, one commit; TypeORM's save + insert took five round trips and two commits).
+   * statement (one round trip, one commit; TypeORM's save + insert took five round trips and two
+   * commits). `alongside`, given the new session's id, is a further insert that commits with them
+   * in that same statement (login's event): no transaction, so no BEGIN and COMMIT round trips.
    */
   async createSession(
     userId: string,
     ttlSeconds: number,
     device: SessionDevice = {},
     manager?: EntityManager,
+    alongside?: (sessionId: string) => SqlStatement,
   ): Promise<{ session: Session; refreshToken: string }> {
     const { token, hash } = newSecretToken();
-    const rows: Array<{ id: string; created_at: Date; expires_at: Date }> = await this.manager(manager).query(
-      `WITH session AS (
-         INSERT INTO sessions (user_id, expires_at, user_agent, ip)
-         VALUES ($1, now() + make_interval(secs => $2), $4, $5) RETURNING id, created_at, expires_at
-       ), token AS (
-         INSERT INTO refresh_tokens (session_id, token_hash) SELECT id, $3 FROM session
-       )
-       SELECT id, created_at, expires_at FROM session`,
-      [userId, ttlSeconds, hash, clip(device.userAgent, USER_AGENT_MAX), clip(device.ip, IP_MAX)],
-    );
+    const id = randomUUID();
+    const userAgent = clip(device.userAgent, USER_AGENT_MAX);
+    const ip = clip(device.ip, IP_MAX);
+    const values: unknown[] = [id, userId, ttlSeconds, hash, userAgent, ip];
+    const carried = alongside?.(id);
+    const text = carried
+      ? `${CREATE_SESSION_WITH}, alongside AS (${shiftPlaceholders(carried, values.length)})${CREATE_SESSION_END}`
+      : CREATE_SESSION;
+    if (carried) values.push(...carried.values);
+    const rows: Array<{ created_at: Date; expires_at: Date }> = manager
+      ? await manager.query(text, values)
+      : (await this.pool.query({ name: this.statementName('session_create', text), text, values })).rows;
     const session = Object.assign(new Session(), {
-      id: rows[0].id,
+      id,
       userId,
       createdAt: rows[0].created_at,
       expiresAt: rows[0].expires_at,
       revokedAt: null,
       revokeReason: null,
-      userAgent: clip(device.userAgent, USER_AGENT_MAX),
-      ip: clip(device.ip, IP_MAX),
+      userAgent,
+      ip,
       lastUsedAt: rows[0].created_at,
     });
     return { session, refreshToken: token };
+  }
+
+  /** A name for a server-side prepared statement, one per distinct text (pg prepares a name once per connection). */
+  private statementName(prefix: string, text: string): string {
+    let name = this.statementNames.get(text);
+    if (name === undefined) this.statementNames.set(text, (name = `${prefix}_${this.statementNames.size + 1}`));
+    return name;
   }
 
   /** True while the session is unrevoked, unexpired and belongs to this user. One indexed read. */
