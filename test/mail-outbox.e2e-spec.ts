@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { inject } from 'vitest';
+import { inject, vi } from 'vitest';
 import { PASSWORD, startTestApp, uniqueEmail, type TestApp } from './support/app';
 import { TestSmtpServer, type CapturedMail } from './support/smtp';
 
@@ -191,4 +191,52 @@ describe('mail outbox: two instances on one database', () => {
     expect(delivered).toHaveLength(30);
     expect(new Set(delivered.map((mail) => mail.to)).size).toBe(30);
   }, 60_000);
+});
+
+describe('mail outbox: an idle worker', () => {
+  const smtp = new TestSmtpServer();
+  let t: TestApp;
+  beforeAll(async () => {
+    await smtp.start();
+    t = await startTestApp({}, { smtp });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await smtp.stop();
+  });
+
+  const DUE = `sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()`;
+
+  it('only looks (one statement a poll, no transaction) while nothing is due, and still delivers what comes', async () => {
+    const due = async () => ((await db.query(`SELECT count(*)::int AS n FROM mail_outbox WHERE ${DUE}`)).rows[0] as { n: number }).n;
+    // Whatever earlier tests left due, this worker delivers first (or it goes back to waiting out a backoff).
+    for (let waited = 0; (await due()) > 0 && waited < 10_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await due()).toBe(0);
+
+    const sent: string[] = [];
+    const original = Client.prototype.query;
+    const spy = vi.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
+      const config = args[0] as string | { text?: string };
+      if (this !== db) sent.push((typeof config === 'string' ? config : (config.text ?? '')).replace(/\s+/g, ' ').trim());
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof original);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_100)); // about 5 polls at 200 ms
+    } finally {
+      spy.mockRestore();
+    }
+    const outbox = sent.filter((text) => text.includes('mail_outbox'));
+    const looks = outbox.filter((text) => text.startsWith('SELECT 1 FROM mail_outbox'));
+    expect(looks.length, outbox.join('\n')).toBeGreaterThanOrEqual(3);
+    expect(
+      outbox.filter((text) => /FOR UPDATE SKIP LOCKED/.test(text)),
+      outbox.join('\n'),
+    ).toEqual([]);
+    expect(await due()).toBe(0);
+
+    // A mail queued now is found by the next look and delivered.
+    const email = uniqueEmail('idleworker');
+    await register(t, email).expect(201);
+    await smtp.waitFor(email, isActivation, 5_000);
+  });
 });

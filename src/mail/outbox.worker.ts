@@ -83,6 +83,13 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private async runOnce(): Promise<boolean> {
     try {
+      // A cheap look first (one statement on the partial index), so an idle worker opens no
+      // transaction: 5 round trips a second instead of 15 (BEGIN, the claim, COMMIT). Rows another
+      // instance holds look due here too; the claim below then skips them and takes nothing.
+      if (!(await this.anyDue())) {
+        await this.housekeeping();
+        return false;
+      }
       const claimed = await this.dataSource.transaction(async (db) => {
         const rows = await this.claim(db);
         if (this.stopping) return 0;
@@ -123,6 +130,13 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
       }
       return false;
     }
+  }
+
+  private async anyDue(): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now() LIMIT 1`,
+    );
+    return rows.length > 0;
   }
 
   private async claim(db: EntityManager): Promise<OutboxRow[]> {
