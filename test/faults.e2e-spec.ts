@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { inject } from 'vitest';
+import { DataSource } from 'typeorm';
+import { DATABASE_POOL, driverPool } from '../src/database/data-source';
 import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../src/database/embedded-postgres';
 import { PASSWORD, registerActiveUser, startTestApp, uniqueEmail, type TestApp } from './support/app';
 import { refresh } from './support/accounts';
@@ -217,6 +219,50 @@ describe('PostgreSQL away under a running app', () => {
     // window, which hands back the same successor.
     expect((await refresh(t, user.refreshToken)).status).toBe(200);
   }, 60_000);
+});
+
+describe('every pooled connection taken', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('answers 503 within 5 s (a request waits 2 s for a connection), and serves again once one is free', async () => {
+    const user = await registerActiveUser(t);
+    const bearer = { Authorization: `Bearer ${user.accessToken}` };
+    await t.http.get('/api/users/me').set(bearer).expect(200);
+
+    // The app's own pool, every one of its connections checked out and held, as a burst of slow
+    // requests (or a leak) would hold them.
+    const pool = driverPool(t.app.get(DataSource));
+    const held = await Promise.all(Array.from({ length: DATABASE_POOL.max }, () => pool.connect()));
+    try {
+      expect(pool.totalCount).toBe(DATABASE_POOL.max);
+      for (const send of [
+        () => t.http.get('/api/users/me').set(bearer),
+        () => t.http.post('/api/users/login').send({ email: user.email, password: PASSWORD }),
+        () => refresh(t, user.refreshToken),
+      ]) {
+        const asked = Date.now();
+        const res = await send();
+        const took = Date.now() - asked;
+        console.log(`[measured] with the pool exhausted: ${res.status} after ${took} ms`);
+        // The route's own failure message ("Login gagal" on login), the reason the database's.
+        expect(res.body).toMatchObject({ error: ['Database tidak tersedia'], data: null });
+        expect(res.status).toBe(503);
+        expect(took).toBeGreaterThanOrEqual(DATABASE_POOL.connectionTimeoutMillis - 100);
+        expect(took).toBeLessThan(5_000);
+      }
+    } finally {
+      held.forEach((client) => client.release());
+    }
+    await t.http.get('/api/users/me').set(bearer).expect(200);
+    // The refused refresh rotated nothing: the token the client holds works.
+    expect((await refresh(t, user.refreshToken)).status).toBe(200);
+  }, 30_000);
 });
 
 /**
