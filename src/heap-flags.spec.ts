@@ -12,8 +12,8 @@ const CHILD = `
   const kept = [];
   // Like loading the modules: ~40 MiB of objects that all survive. The young generation's size is
   // sampled 20 times on the way: V8 grows it on scavenges and (optimising for size) shrinks it at
-  // each full GC, so the size at any one moment is a lottery (1 to 32 MiB, 32 in 1 run of 12 on
-  // the CI machine's like) while its mean over the load is not.
+  // each full GC, so its size at any one moment is luck (1 to 32 MiB; 32 in 1 run of 12 on a
+  // machine like CI's, and in a CI run) while its mean over the load is not.
   const samples = [];
   const load = () => {
     for (let i = 0; i < 1000000; i++) {
