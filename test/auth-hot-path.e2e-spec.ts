@@ -4,6 +4,7 @@ import { registerActiveUser, startTestApp, type TestApp } from './support/app';
 import { bearer, claims, login, refresh } from './support/accounts';
 import { driverPool } from '../src/database/data-source';
 import { expireSession, revokeSessionAgo } from './support/db';
+import { recordQueries } from './support/queries';
 
 /**
  * The guard reads the session and the user in one query and hands the row to /me and /:id (self).
@@ -92,18 +93,7 @@ describe('the authenticated hot path: one query for the session and the user', (
    * one that began before `work` did.
    */
   async function statementsOf(work: () => Promise<unknown>): Promise<string[]> {
-    const sent: Array<{ client: Client; text: string }> = [];
-    const original = Client.prototype.query;
-    const spy = vi.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
-      const config = args[0] as string | { text?: string };
-      sent.push({ client: this, text: (typeof config === 'string' ? config : (config.text ?? '')).replace(/\s+/g, ' ').trim() });
-      return (original as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof original);
-    try {
-      await work();
-    } finally {
-      spy.mockRestore();
-    }
+    const sent = await recordQueries(work);
     const background = /mail_outbox|signing_keys/;
     const kept = new Set<number>();
     const open = new Map<Client, number[]>();

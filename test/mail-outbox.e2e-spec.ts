@@ -1,6 +1,7 @@
 import { Client } from 'pg';
-import { inject, vi } from 'vitest';
+import { inject } from 'vitest';
 import { PASSWORD, startTestApp, uniqueEmail, type TestApp } from './support/app';
+import { recordQueries } from './support/queries';
 import { TestSmtpServer, type CapturedMail } from './support/smtp';
 
 interface OutboxRow {
@@ -215,28 +216,9 @@ describe('mail outbox: an idle worker', () => {
 
     // Every outbox statement the app sends, and for each look whether it found a due row: a row
     // of an earlier test file's (the run shares one database) may come due by its backoff meanwhile.
-    const sent: Array<{ text: string; found?: boolean }> = [];
-    const original = Client.prototype.query;
-    const spy = vi.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
-      const config = args[0] as string | { text?: string };
-      const text = (typeof config === 'string' ? config : (config.text ?? '')).replace(/\s+/g, ' ').trim();
-      const result = (original as (...a: unknown[]) => unknown).apply(this, args);
-      if (this !== db && text.includes('mail_outbox')) {
-        const entry: (typeof sent)[number] = { text };
-        sent.push(entry);
-        if (result instanceof Promise)
-          void result.then(
-            (r: { rowCount?: number }) => (entry.found = (r?.rowCount ?? 0) > 0),
-            () => undefined,
-          );
-      }
-      return result;
-    } as typeof original);
-    try {
-      await new Promise((resolve) => setTimeout(resolve, 1_100)); // about 5 polls at 200 ms
-    } finally {
-      spy.mockRestore();
-    }
+    const sent = (await recordQueries(() => new Promise((resolve) => setTimeout(resolve, 1_100)))) // about 5 polls at 200 ms
+      .filter(({ client, text }) => client !== db && text.includes('mail_outbox'))
+      .map(({ text, rowCount }) => ({ text, found: (rowCount ?? 0) > 0 }));
     const seen = sent.map(({ text, found }) => `${found ? 'found ' : ''}${text}`).join('\n');
     const looks = sent.filter(({ text }) => text.startsWith('SELECT 1 FROM mail_outbox'));
     const claims = sent.filter(({ text }) => /FOR UPDATE SKIP LOCKED/.test(text));
