@@ -139,12 +139,8 @@ export class AuthService implements OnModuleInit {
       throw new AccountNotActivatedError();
     }
     // The session, its refresh token and the event in one statement: one round trip, one commit.
-    const { session, refreshToken } = await this.tokens.createSession(
-      user.id,
-      this.config.auth.refreshTtl,
-      client,
-      undefined,
-      (sessionId) => this.events.insertStatement('user.logged_in', user.id, { user_id: user.id, session_id: sessionId }, client),
+    const { session, refreshToken } = await this.tokens.createSession(user.id, this.config.auth.refreshTtl, client, (sessionId) =>
+      this.events.insertStatement('user.logged_in', user.id, { user_id: user.id, session_id: sessionId }, client),
     );
     return { user, tokens: await this.tokenPair(user, session.id, refreshToken) };
   }

@@ -160,7 +160,6 @@ export class TokensService {
     userId: string,
     ttlSeconds: number,
     device: SessionDevice = {},
-    manager?: EntityManager,
     alongside?: (sessionId: string) => SqlStatement,
   ): Promise<{ session: Session; refreshToken: string }> {
     const { token, hash } = newSecretToken();
@@ -173,9 +172,11 @@ export class TokensService {
       ? `${CREATE_SESSION_WITH}, alongside AS (${shiftPlaceholders(carried, values.length)})${CREATE_SESSION_END}`
       : CREATE_SESSION;
     if (carried) values.push(...carried.values);
-    const rows: Array<{ created_at: Date; expires_at: Date }> = manager
-      ? await manager.query(text, values)
-      : (await this.pool.query({ name: this.statementName('session_create', text), text, values })).rows;
+    const { rows } = await this.pool.query<{ created_at: Date; expires_at: Date }>({
+      name: this.statementName('session_create', text),
+      text,
+      values,
+    });
     const session = Object.assign(new Session(), {
       id,
       userId,
