@@ -4,6 +4,8 @@
  * event). Placeholders are numbered from $1; the carrier renumbers them after its own.
  */
 export interface SqlStatement {
+  /** Names the text, which never changes for one name: the carrier names its prepared statement after it. */
+  name: string;
   text: string;
   values: unknown[];
 }

@@ -48,6 +48,7 @@ export class EventsService {
    */
   insertStatement(type: EventType, userId: string, data: Record<string, unknown>, context: EventContext = {}): SqlStatement {
     return {
+      name: 'events_insert',
       text: `INSERT INTO events (id, type, user_id, data, ip, user_agent) VALUES ($1, $2, $3, $4::jsonb, $5, $6)`,
       values: [
         randomUUID(),

@@ -137,7 +137,6 @@ const CREATE_SESSION = CREATE_SESSION_WITH + CREATE_SESSION_END;
 export class TokensService {
   private readonly pool: Pool;
   private readonly joinedStatements = new Map<string, string>();
-  private readonly statementNames = new Map<string, string>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -173,7 +172,7 @@ export class TokensService {
       : CREATE_SESSION;
     if (carried) values.push(...carried.values);
     const { rows } = await this.pool.query<{ created_at: Date; expires_at: Date }>({
-      name: this.statementName('session_create', text),
+      name: carried ? `session_create_with_${carried.name}` : 'session_create',
       text,
       values,
     });
@@ -189,13 +188,6 @@ export class TokensService {
       lastUsedAt: rows[0].created_at,
     });
     return { session, refreshToken: token };
-  }
-
-  /** A name for a server-side prepared statement, one per distinct text (pg prepares a name once per connection). */
-  private statementName(prefix: string, text: string): string {
-    let name = this.statementNames.get(text);
-    if (name === undefined) this.statementNames.set(text, (name = `${prefix}_${this.statementNames.size + 1}`));
-    return name;
   }
 
   /** True while the session is unrevoked, unexpired and belongs to this user. One indexed read. */
