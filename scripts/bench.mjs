@@ -97,13 +97,14 @@ if (login) {
   const limit = result.bcrypt.theoreticalLoginRps;
   const share = login.okRps / limit;
   const b = part(base, 'login');
+  const baseShare = b ? b.okRps / limit : undefined;
   // The limit comes from hashes timed once, before the rounds. A target logging in faster than it
   // allows means the machine's speed changed between the two: the share cannot be read then.
-  limitDisturbed = Math.max(share, b ? b.okRps / limit : 0) > 1;
+  limitDisturbed = Math.max(share, baseShare ?? 0) > 1;
   rows.push([
     'POST /api/users/login (bcrypt 10)',
     `${fmt(login.okRps, 1)}/s = ${fmt(share * 100, 1)} % of the bcrypt limit`,
-    b ? `${fmt(b.okRps, 1)}/s = ${fmt((b.okRps / limit) * 100, 1)} %` : '–',
+    b ? `${fmt(b.okRps, 1)}/s = ${fmt(baseShare * 100, 1)} %` : '–',
     b ? fmt(login.okRps / b.okRps, 2) : '–',
     '',
     `≥ 0.9 × ${fmt(limit, 1)}/s`,
