@@ -110,17 +110,17 @@ describe('the authenticated hot path: one query for the session and the user', (
     return sent.filter((_, index) => kept.has(index)).map(({ text }) => text);
   }
 
-  it('login is 2 statements: the user, then one for the session with its token and the event', async () => {
+  it('login is 2 statements: the user, then one for the session (holding its token) and the event', async () => {
     const user = await registerActiveUser(t);
     const statements = await statementsOf(() => login(t, user.email));
     // README, "Per-request costs": the sizing table counts these.
     expect(statements, statements.join('\n')).toHaveLength(2);
     expect(statements[0]).toMatch(/^SELECT .*"password_hash" AS "passwordHash".* FROM users WHERE lower\(email\) = \$1$/);
-    expect(statements[1]).toMatch(/^WITH session AS \( INSERT INTO sessions .* INSERT INTO refresh_tokens .*INSERT INTO events /);
-    // What each login wrote (this one and registerActiveUser's): the session, its first token, and
-    // the event naming that session.
+    expect(statements[1]).toMatch(/^WITH session AS \( INSERT INTO sessions \(id, user_id, expires_at, token_hash, .*INSERT INTO events /);
+    // What each login wrote (this one and registerActiveUser's): the session with its first token,
+    // and the event naming that session.
     const rows = (await db.query(
-      `SELECT s.id, (SELECT count(*)::int FROM refresh_tokens r WHERE r.session_id = s.id) AS tokens,
+      `SELECT s.id, (s.token_hash IS NOT NULL)::int AS tokens,
               (SELECT count(*)::int FROM events e WHERE e.type = 'user.logged_in' AND e.data->>'session_id' = s.id::text) AS events
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = $1`,
       [user.email],

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { hashToken } from '../src/tokens/secret-token';
+import { sessionNamedBy } from '../src/tokens/refresh-token';
 import { PASSWORD, registerActiveUser, startTestApp, uniqueEmail, type TestApp } from './support/app';
 import { bearer } from './support/accounts';
 
@@ -26,10 +26,7 @@ describe('the original documents’ requests', () => {
     return new URL(mail.link!).pathname;
   };
   const sessionLive = async (refreshToken: string) => {
-    const rows = await db.query(
-      `SELECT s.revoked_at FROM sessions s JOIN refresh_tokens r ON r.session_id = s.id WHERE r.token_hash = $1`,
-      [hashToken(refreshToken)],
-    );
+    const rows = await db.query(`SELECT revoked_at FROM sessions WHERE id = $1`, [sessionNamedBy(refreshToken)]);
     return rows[0].revoked_at === null;
   };
 

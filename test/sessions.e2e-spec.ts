@@ -341,6 +341,10 @@ describe('sessions: refresh, logout, forgot and reset', () => {
       const revoked = await registerActiveUser(t);
       const recentlyRevoked = await registerActiveUser(t);
       const sid = (user: { accessToken: string }) => claims(user.accessToken).sid;
+      // A refresh each, so both sessions have a retired token in the history.
+      for (const user of [live, expired]) {
+        await t.http.post('/api/users/refresh').send({ refresh_token: user.refreshToken }).expect(200);
+      }
       await expireSession(t, sid(expired));
       await revokeSessionAgo(t, sid(revoked), 2 * 24 * 3600);
       await revokeSessionAgo(t, sid(recentlyRevoked), 3600);
@@ -353,7 +357,10 @@ describe('sessions: refresh, logout, forgot and reset', () => {
         [live, expired, revoked, recentlyRevoked].map(sid),
       ]);
       expect(left.map((row: { id: string }) => row.id).sort()).toEqual([sid(live), sid(recentlyRevoked)].sort());
-      expect(await db.query(`SELECT 1 FROM refresh_tokens WHERE session_id = $1`, [sid(expired)])).toHaveLength(0);
+      const history = (user: { accessToken: string }) =>
+        db.query(`SELECT 1 FROM refresh_token_history WHERE session_id = $1`, [sid(user)]) as Promise<unknown[]>;
+      expect(await history(expired)).toHaveLength(0);
+      expect(await history(live)).toHaveLength(1);
       expect(await db.query(`SELECT 1 FROM one_time_tokens WHERE token_hash = $1`, [hashToken(token)])).toHaveLength(0);
       expect(await meStatus(live.accessToken)).toBe(200);
     });

@@ -1,4 +1,6 @@
-import { hashToken } from '../src/tokens/secret-token';
+import { sessionNamedBy } from '../src/tokens/refresh-token';
+import { openSuccessor } from '../src/tokens/sealed-successor';
+import { hashToken, newSecretToken } from '../src/tokens/secret-token';
 import type { TokenPurpose } from '../src/tokens/one-time-token.entity';
 import { Session } from '../src/tokens/session.entity';
 import { LINK_TOKEN_MESSAGES } from '../src/tokens/tokens.errors';
@@ -93,11 +95,11 @@ describe('TokensService on the real database (no HTTP)', () => {
       expect(await rotate(successorOf(a))).toMatchObject({ status: 'rotated', sessionId });
     });
 
-    it('queues simultaneous presentations on the successor insert: all get one successor, and the session keeps one live token', async () => {
+    it('queues simultaneous presentations on the session row: all get one successor, and the session keeps one live token', async () => {
       const { sessionId, refreshToken } = await newSession();
       // Hold the session row so every presentation is in flight at once (they finish too fast to
-      // overlap by chance): the first one's insert waits at its foreign-key check on that row, the
-      // others at its unique parent_id. Then let go: without that index each would rotate on its own.
+      // overlap by chance): each rotation's update waits on the row's lock. Then let go: the first
+      // rotates, and the others find their token replaced a moment ago and get the same successor.
       let release!: () => void;
       const held = new Promise<void>((resolve) => (release = resolve));
       let locked!: () => void;
@@ -110,7 +112,7 @@ describe('TokensService on the real database (no HTTP)', () => {
       await Promise.race([holding, holder.result]);
       const outcomes = Promise.allSettled(Array.from({ length: 5 }, () => rotate(refreshToken)));
       try {
-        await lockWaiters(s.dataSource, 'successor AS (', 5);
+        await lockWaiters(s.dataSource, 'previous_hash = s.token_hash', 5);
       } finally {
         release(); // also when the wait failed: nothing is left queued behind the test
         await holder.result;
@@ -119,36 +121,35 @@ describe('TokensService on the real database (no HTTP)', () => {
       expect(settled.map((outcome) => outcome.status)).toEqual(Array(5).fill('fulfilled'));
       const successors = new Set(settled.map((outcome) => successorOf((outcome as PromiseFulfilledResult<RefreshOutcome>).value)));
       expect(successors.size).toBe(1);
-      const live = await s.dataSource.query(
-        `SELECT count(*)::int AS n FROM refresh_tokens t
-          WHERE t.session_id = $1 AND NOT EXISTS (SELECT 1 FROM refresh_tokens c WHERE c.parent_id = t.id)`,
-        [sessionId],
-      );
-      expect(live[0].n).toBe(1);
+      const [row] = await s.dataSource.query(`SELECT token_hash, previous_hash FROM sessions WHERE id = $1`, [sessionId]);
+      expect((row.token_hash as Buffer).equals(hashToken([...successors][0]))).toBe(true);
+      expect((row.previous_hash as Buffer).equals(hashToken(refreshToken))).toBe(true);
       expect(await rotate([...successors][0])).toMatchObject({ status: 'rotated', sessionId });
     });
 
-    it('keeps one seal per session, on the live token (sealed under the token it replaced); a grandparent within its window is reuse', async () => {
+    it('keeps one seal per session, of the live token under the one it replaced; a grandparent within its window is reuse', async () => {
       const { sessionId, refreshToken } = await newSession();
       const chain = [refreshToken];
       for (let i = 0; i < 4; i++) chain.push(successorOf(await rotate(chain[i])));
-      const rows: { token_hash: Buffer; sealed: boolean; parent_hash: Buffer | null }[] = await s.dataSource.query(
-        `SELECT t.token_hash, t.successor_sealed IS NOT NULL AS sealed, p.token_hash AS parent_hash
-           FROM refresh_tokens t LEFT JOIN refresh_tokens p ON p.id = t.parent_id
-          WHERE t.session_id = $1 ORDER BY t.created_at`,
+      const hex = (b: Buffer | null) => b?.toString('hex') ?? null;
+      const [row]: { token_hash: Buffer; previous_hash: Buffer; successor_sealed: Buffer }[] = await s.dataSource.query(
+        `SELECT token_hash, previous_hash, successor_sealed FROM sessions WHERE id = $1`,
         [sessionId],
       );
-      const hex = (b: Buffer | null) => b?.toString('hex') ?? null;
-      expect(rows.map((row) => hex(row.token_hash))).toEqual(chain.map((token) => hex(hashToken(token))));
-      expect(rows.map((row) => hex(row.parent_hash))).toEqual([null, ...chain.slice(0, 4).map((token) => hex(hashToken(token)))]);
-      expect(rows.map((row) => row.sealed)).toEqual([false, false, false, false, true]);
+      expect(hex(row.token_hash)).toBe(hex(hashToken(chain[4])));
+      expect(hex(row.previous_hash)).toBe(hex(hashToken(chain[3])));
+      expect(openSuccessor(chain[3], row.successor_sealed)).toBe(chain[4]);
+      expect(openSuccessor(chain[2], row.successor_sealed)).toBeUndefined();
+      // Every retired token is in the history, in order; the live one is not.
+      const history: { token_hash: Buffer }[] = await s.dataSource.query(
+        `SELECT token_hash FROM refresh_token_history WHERE session_id = $1 ORDER BY created_at`,
+        [sessionId],
+      );
+      expect(history.map((h) => hex(h.token_hash))).toEqual(chain.slice(0, 4).map((token) => hex(hashToken(token))));
       // The grandparent, re-presented within its window, can no longer fork the session: reuse.
       expect(await rotate(chain[2])).toMatchObject({ status: 'reused', sessionId });
-      const left = await s.dataSource.query(
-        'SELECT count(*)::int AS n FROM refresh_tokens WHERE session_id = $1 AND successor_sealed IS NOT NULL',
-        [sessionId],
-      );
-      expect(left[0].n).toBe(0); // reuse erases every seal of the session
+      const [after] = await s.dataSource.query(`SELECT successor_sealed FROM sessions WHERE id = $1`, [sessionId]);
+      expect(after.successor_sealed).toBeNull(); // reuse erases the seal
     });
 
     it('keeps a seal for its window only: the purge erases the lapsed ones and leaves one still in its window', async () => {
@@ -158,11 +159,47 @@ describe('TokensService on the real database (no HTTP)', () => {
       successorOf(await rotate(current.refreshToken));
       await ageRotation(s.dataSource, lapsed.refreshToken, GRACE + 1);
       await s.tokens.purgeExpired();
-      const sealed: { session_id: string }[] = await s.dataSource.query(
-        'SELECT session_id FROM refresh_tokens WHERE session_id = ANY($1::uuid[]) AND successor_sealed IS NOT NULL',
+      const sealed: { id: string }[] = await s.dataSource.query(
+        'SELECT id FROM sessions WHERE id = ANY($1::uuid[]) AND successor_sealed IS NOT NULL',
         [[lapsed.sessionId, current.sessionId]],
       );
-      expect(sealed.map((row) => row.session_id)).toEqual([current.sessionId]);
+      expect(sealed.map((row) => row.id)).toEqual([current.sessionId]);
+    });
+
+    it('names its session in the token, and only the whole token counts: a forged secret for a real session is invalid, not reuse', async () => {
+      const { userId, sessionId, refreshToken } = await newSession();
+      expect(sessionNamedBy(refreshToken)).toBe(sessionId);
+      const forged = refreshToken.slice(0, 22) + 'A'.repeat(43);
+      expect(sessionNamedBy(forged)).toBe(sessionId);
+      expect(await rotate(forged)).toEqual({ status: 'invalid' });
+      expect(await s.tokens.isSessionActive(sessionId, userId)).toBe(true);
+      expect(await rotate(refreshToken)).toMatchObject({ status: 'rotated', sessionId });
+    });
+
+    it('still takes a token from before tokens named their session (found by its hash in the history), and its reuse', async () => {
+      const { userId, sessionId } = await newSession();
+      // What the migration leaves for a live chain of the previous layout: the live hash in the row
+      // and in the history (the token names no session).
+      const legacy = newSecretToken();
+      await s.dataSource.query(`UPDATE sessions SET token_hash = $2 WHERE id = $1`, [sessionId, legacy.hash]);
+      await s.dataSource.query(`INSERT INTO refresh_token_history (token_hash, session_id) VALUES ($1, $2)`, [legacy.hash, sessionId]);
+      expect(sessionNamedBy(legacy.token)).toBeNull();
+      const successor = successorOf(await rotate(legacy.token));
+      expect(sessionNamedBy(successor)).toBe(sessionId);
+      expect(successorOf(await rotate(legacy.token))).toBe(successor); // within the window: the same one
+      expect(await s.tokens.findRefreshTokenOwner(legacy.token)).toBe(userId);
+      await ageRotation(s.dataSource, legacy.token, GRACE + 1);
+      expect(await rotate(legacy.token)).toEqual({ status: 'reused', sessionId, userId });
+      expect(await rotate(successor)).toEqual({ status: 'invalid' });
+    });
+
+    it('finds the owner of a live token and of a retired one; nobody for a forged one', async () => {
+      const { userId, refreshToken } = await newSession();
+      const successor = successorOf(await rotate(refreshToken));
+      expect(await s.tokens.findRefreshTokenOwner(successor)).toBe(userId);
+      expect(await s.tokens.findRefreshTokenOwner(refreshToken)).toBe(userId);
+      expect(await s.tokens.findRefreshTokenOwner(successor.slice(0, 22) + 'A'.repeat(43))).toBeNull();
+      expect(await s.tokens.findRefreshTokenOwner('not-a-refresh-token')).toBeNull();
     });
 
     it('answers an unknown token, a token of an expired session and one of a revoked session with invalid', async () => {

@@ -3,7 +3,6 @@ import { DataSource, type DataSourceOptions, type Migration } from 'typeorm';
 import { EventRecord } from '../events/event.entity';
 import { SigningKeyRecord } from '../keys/signing-key.entity';
 import { OneTimeToken } from '../tokens/one-time-token.entity';
-import { RefreshToken } from '../tokens/refresh-token.entity';
 import { ServiceClient } from '../tokens/service-client.entity';
 import { Session } from '../tokens/session.entity';
 import { User } from '../users/user.entity';
@@ -15,9 +14,10 @@ import { EventsKeysClients1796200000000 } from './migrations/1796200000000-event
 import { SessionDevices1796400000000 } from './migrations/1796400000000-session-devices';
 import { UserCount1796500000000 } from './migrations/1796500000000-user-count';
 import { RotationByInsert1796600000000 } from './migrations/1796600000000-rotation-by-insert';
+import { RotationInSessionRow1796700000000 } from './migrations/1796700000000-rotation-in-session-row';
 
 /** Listed explicitly: globs break under vitest and in the compiled output alike. */
-export const ENTITIES = [User, Session, RefreshToken, OneTimeToken, EventRecord, SigningKeyRecord, ServiceClient];
+export const ENTITIES = [User, Session, OneTimeToken, EventRecord, SigningKeyRecord, ServiceClient];
 export const MIGRATIONS = [
   InitialSchema1763700000000,
   UserSearchIndexes1795295860811,
@@ -27,6 +27,7 @@ export const MIGRATIONS = [
   SessionDevices1796400000000,
   UserCount1796500000000,
   RotationByInsert1796600000000,
+  RotationInSessionRow1796700000000,
 ];
 
 /**

@@ -6,7 +6,7 @@ import { DataSource, EntityManager, In, IsNull, LessThan } from 'typeorm';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
 import { OneTimeToken, type TokenPurpose } from './one-time-token.entity';
-import { RefreshToken } from './refresh-token.entity';
+import { newRefreshToken, sessionNamedBy } from './refresh-token';
 import { openSuccessor, sealSuccessor } from './sealed-successor';
 import { hashToken, newSecretToken } from './secret-token';
 import { BadLinkTokenError } from './tokens.errors';
@@ -49,7 +49,8 @@ export type RefreshOutcome<J = never> =
  * Another module's row read in the rotation's one round trip, keyed by the session's user: auth
  * adds the user the new access token is for, which saves the second round trip a refresh made
  * (issue 12). `columns` may name only the alias `join` introduces, each aliased apart from the
- * rotation's own columns; `read` turns them into the caller's value (null: no such row).
+ * rotation's own columns; `join` joins it to `cur` (the session: `cur.user_id`); `read` turns the
+ * columns into the caller's value (null: no such row).
  */
 export interface RotationJoin<J> {
   name: string;
@@ -59,84 +60,79 @@ export interface RotationJoin<J> {
 }
 
 interface RotationRow {
-  id: string;
   session_id: string;
   user_id: string;
+}
+
+/** Where a token stands in its session when it was not the live one. */
+interface StandingRow extends RotationRow {
   live: boolean;
-  rotated_now: boolean;
+  previous: boolean;
+  within_grace: boolean;
+  successor_sealed: Buffer | null;
+  retired: boolean;
 }
 
+const withJoin = (join: Pick<RotationJoin<unknown>, 'columns' | 'join'> | undefined, select: string, from: string) =>
+  `${select}${join ? `, ${join.columns}` : ''} FROM ${from}${join ? ` ${join.join}` : ''}`;
+
 /**
- * One refresh, one round trip: $1 the presented token's hash, $2 the successor's hash, $3 the
- * successor sealed under the presented token. When the token's session is live the statement
- * inserts the successor, with its seal, as the token's child. A token has at most one child
- * (unique `parent_id`): a concurrent presentation's insert waits on the first one's index entry
- * until that commits, then conflicts and inserts nothing (`rotated_now` false), and the caller
- * reads the successor there is (SUCCESSOR_OF). The insert also erases the presented token's own
- * seal (it was the successor of its parent, and is an old token now), so a session holds one seal,
- * on its live token: whoever reads the table and holds an old token can open nothing but the
- * successor of the token rotated last. The session row is not written (its last use is its newest
- * token's creation): updating it in the statement whose foreign key key-share-locks it cost ~100 µs
- * of PostgreSQL CPU per refresh (issue 12). A `RotationJoin` adds its row to the answer.
+ * One refresh, one round trip, one row written in place: $1 the session the presented token names,
+ * $2 its hash, $3 the successor's hash, $4 the successor sealed under the presented token. When the
+ * presented token is the session's live one and the session is live, its row takes the successor's
+ * hash, keeps the presented one as the previous (with the time and the seal, for the grace window),
+ * and the presented hash goes into the history, which is what recognises it if it ever comes back.
+ * Concurrent presentations of one token queue on the row's lock; the first rotates, the others
+ * then find a row that no longer matches and read where their token stands (STANDING).
  */
-function rotationStatement(join?: Pick<RotationJoin<unknown>, 'columns' | 'join'>): string {
-  return `
+const rotationStatement = (join?: Pick<RotationJoin<unknown>, 'columns' | 'join'>) => `
   WITH cur AS (
-    SELECT t.id, t.session_id, s.user_id, (s.revoked_at IS NULL AND s.expires_at > now()) AS live
-      FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
-     WHERE t.token_hash = $1
-  ), successor AS (
-    INSERT INTO refresh_tokens (session_id, token_hash, parent_id, successor_sealed)
-    SELECT session_id, $2, id, $3 FROM cur WHERE live
-        ON CONFLICT (parent_id) DO NOTHING
-    RETURNING parent_id
-  ), erased AS (
-    UPDATE refresh_tokens t SET successor_sealed = NULL
-      FROM successor WHERE t.id = successor.parent_id AND t.successor_sealed IS NOT NULL
+    UPDATE sessions s SET token_hash = $3, previous_hash = s.token_hash, rotated_at = now(), successor_sealed = $4
+     WHERE s.id = $1 AND s.token_hash = $2 AND s.revoked_at IS NULL AND s.expires_at > now()
+    RETURNING s.id, s.user_id
+  ), retired AS (
+    INSERT INTO refresh_token_history (token_hash, session_id) SELECT $2, id FROM cur ON CONFLICT (token_hash) DO NOTHING
   )
-  SELECT cur.id, cur.session_id, cur.user_id, cur.live, EXISTS (SELECT 1 FROM successor) AS rotated_now${
-    join
-      ? `,
-         ${join.columns}`
-      : ''
-  }
-    FROM cur${join ? ` ${join.join}` : ''}`;
-}
+  ${withJoin(join, 'SELECT cur.id AS session_id, cur.user_id', 'cur')}`;
 
 /**
- * The successor of a token that was rotated before ($1 its row id): sealed under that token, and
- * whether it is still the session's live token within the grace window ($2 seconds, by the
- * database's clock, the one `created_at` is written with).
+ * A token that was not its session's live one ($1 the session, $2 the token's hash): whether the
+ * session is live, whether the token is the one the live token replaced and that happened within the
+ * grace window ($3 seconds, by the database's clock, the one `rotated_at` is written with), the seal,
+ * and whether it is an older token of the session.
  */
-const SUCCESSOR_OF = `
-  SELECT c.successor_sealed,
-         c.created_at >= now() - make_interval(secs => $2::double precision) AS within_grace,
-         EXISTS (SELECT 1 FROM refresh_tokens g WHERE g.parent_id = c.id) AS rotated
-    FROM refresh_tokens c
-   WHERE c.parent_id = $1`;
+const standingStatement = (join?: Pick<RotationJoin<unknown>, 'columns' | 'join'>) => `
+  ${withJoin(
+    join,
+    'SELECT cur.id AS session_id, cur.user_id, cur.live, cur.previous, cur.within_grace, cur.successor_sealed, cur.retired',
+    `(SELECT s.id, s.user_id, s.successor_sealed, (s.revoked_at IS NULL AND s.expires_at > now()) AS live,
+             coalesce(s.previous_hash = $2, false) AS previous,
+             coalesce(s.rotated_at >= now() - make_interval(secs => $3::double precision), false) AS within_grace,
+             EXISTS (SELECT 1 FROM refresh_token_history h WHERE h.token_hash = $2 AND h.session_id = s.id) AS retired
+        FROM sessions s WHERE s.id = $1) cur`,
+  )}`;
 
-const ROTATE = rotationStatement();
+/** The session of a token from before tokens named their session: found by its hash. */
+const HISTORY_SESSION = `SELECT session_id FROM refresh_token_history WHERE token_hash = $1`;
 
-/** A session ($1 its id, made here so a carried insert can name it) and its first refresh token. */
+/** A session ($1 its id, made here so the token can name it and a carried insert can too) holding its first refresh token. */
 const CREATE_SESSION_WITH = `
   WITH session AS (
-    INSERT INTO sessions (id, user_id, expires_at, user_agent, ip)
-    VALUES ($1, $2, now() + make_interval(secs => $3), $5, $6) RETURNING created_at, expires_at
-  ), token AS (
-    INSERT INTO refresh_tokens (session_id, token_hash) VALUES ($1, $4)
+    INSERT INTO sessions (id, user_id, expires_at, token_hash, user_agent, ip)
+    VALUES ($1, $2, now() + make_interval(secs => $3), $4, $5, $6) RETURNING created_at, expires_at
   )`;
 const CREATE_SESSION_END = `
   SELECT created_at, expires_at FROM session`;
 const CREATE_SESSION = CREATE_SESSION_WITH + CREATE_SESSION_END;
 
 /**
- * Sessions, their refresh-token chains and the one-time tokens sent by email. Deals in user ids
+ * Sessions, their refresh tokens and the one-time tokens sent by email. Deals in user ids
  * only; it knows nothing of users beyond that.
  */
 @Injectable()
 export class TokensService {
   private readonly pool: Pool;
-  private readonly joinedStatements = new Map<string, string>();
+  private readonly joinedStatements = new Map<string, { rotate: string; standing: string }>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -150,8 +146,8 @@ export class TokensService {
   }
 
   /**
-   * A new login: a session (with the device it was made from) and its first refresh token, in one
-   * statement (one round trip, one commit; TypeORM's save + insert took five round trips and two
+   * A new login: a session (with the device it was made from) holding its first refresh token, in
+   * one statement (one round trip, one commit; TypeORM's save + insert took five round trips and two
    * commits). `alongside`, given the new session's id, is a further insert that commits with them
    * in that same statement (login's event): no transaction, so no BEGIN and COMMIT round trips.
    */
@@ -161,8 +157,8 @@ export class TokensService {
     device: SessionDevice = {},
     alongside?: (sessionId: string) => SqlStatement,
   ): Promise<{ session: Session; refreshToken: string }> {
-    const { token, hash } = newSecretToken();
     const id = randomUUID();
+    const { token, hash } = newRefreshToken(id);
     const userAgent = clip(device.userAgent, USER_AGENT_MAX);
     const ip = clip(device.ip, IP_MAX);
     const values: unknown[] = [id, userId, ttlSeconds, hash, userAgent, ip];
@@ -185,7 +181,7 @@ export class TokensService {
       revokeReason: null,
       userAgent,
       ip,
-      lastUsedAt: rows[0].created_at,
+      rotatedAt: null,
     });
     return { session, refreshToken: token };
   }
@@ -200,37 +196,28 @@ export class TokensService {
       .getExists();
   }
 
-  /** Whose refresh token this is (any of a session's chain, rotated ones included), or null. */
+  /** Whose refresh token this is (the live one or any that its session had before), or null. */
   async findRefreshTokenOwner(presented: string): Promise<string | null> {
-    const row = await this.dataSource
-      .getRepository(Session)
-      .createQueryBuilder('session')
-      .innerJoin(RefreshToken, 'token', 'token.session_id = session.id')
-      .where('token.token_hash = :hash', { hash: hashToken(presented) })
-      .getOne();
-    return row?.userId ?? null;
+    const rows: { user_id: string }[] = await this.dataSource.query(
+      `SELECT s.user_id FROM sessions s
+        WHERE (s.id = $1 AND s.token_hash = $2)
+           OR s.id = (SELECT h.session_id FROM refresh_token_history h WHERE h.token_hash = $2)`,
+      [sessionNamedBy(presented), hashToken(presented)],
+    );
+    return rows[0]?.user_id ?? null;
   }
 
-  /**
-   * The user's live sessions ("my devices"), newest first; the 100 newest at most. The last use
-   * is the newest refresh token's creation (one step down the `(session_id, created_at)` index each).
-   */
+  /** The user's live sessions ("my devices"), newest first; the 100 newest at most. */
   async listLiveSessions(userId: string): Promise<Session[]> {
-    const { entities, raw } = await this.dataSource
+    return this.dataSource
       .getRepository(Session)
       .createQueryBuilder('session')
-      .addSelect(
-        (newest) => newest.select('max(token.created_at)').from(RefreshToken, 'token').where('token.session_id = session.id'),
-        'last_used_at',
-      )
       .where('session.user_id = :userId', { userId })
       .andWhere('session.revoked_at IS NULL AND session.expires_at > now()')
       .orderBy('session.created_at', 'DESC')
       .addOrderBy('session.id', 'DESC')
       .limit(100)
-      .getRawAndEntities<{ session_id: string; last_used_at: Date | null }>();
-    const lastUse = new Map(raw.map((row) => [row.session_id, row.last_used_at]));
-    return entities.map((session) => Object.assign(session, { lastUsedAt: lastUse.get(session.id) ?? session.createdAt }));
+      .getMany();
   }
 
   /** Ends one live session of this user; false when it is not theirs, not live or unknown. */
@@ -283,17 +270,17 @@ export class TokensService {
   }
 
   /**
-   * Exchanges a refresh token for a new one, in one statement (ROTATE, above) that inserts the
-   * successor: presentations of one token queue on its unique `parent_id`. The first rotates it and
-   * stores the successor sealed under the presented token (sealed-successor.ts); the others read
-   * that successor in a second statement, and a presentation of the just-rotated token within
+   * Exchanges a refresh token for a new one, in one statement that rewrites the session's row in
+   * place (rotationStatement, above): presentations of one token queue on that row. The first
+   * rotates it and keeps the successor sealed under the presented token (sealed-successor.ts); the
+   * others read where their token stands, and a presentation of the just-rotated token within
    * `graceSeconds` (a concurrent tab) gets that same successor back, so a session never forks and
-   * has one live refresh token. After the window, or once the successor was rotated in turn, the
-   * token is an old one: reuse, and the whole session is revoked (in a transaction of its own,
-   * with `onReuse` for what must commit with it: the caller's event).
+   * has one live refresh token. After the window, or for any older token of the session, it is
+   * reuse, and the whole session is revoked (in a transaction of its own, with `onReuse` for what
+   * must commit with it: the caller's event).
    *
-   * Raw pg with a named statement rather than TypeORM: the transaction of six TypeORM queries it
-   * replaces made refresh the slowest route (about 10x the baseline's CPU per request, issue 12).
+   * Raw pg with named statements rather than TypeORM: the transaction of six TypeORM queries this
+   * replaced made refresh the slowest route (about 10x the baseline's CPU per request, issue 12).
    */
   async rotateRefreshToken<J = never>(
     presented: string,
@@ -301,51 +288,60 @@ export class TokensService {
     onReuse?: (db: EntityManager, outcome: Extract<RefreshOutcome, { status: 'reused' }>) => Promise<void>,
     join?: RotationJoin<J>,
   ): Promise<RefreshOutcome<J>> {
-    const { token: successor, hash } = newSecretToken();
     const presentedHash = hashToken(presented);
+    const sessionId = sessionNamedBy(presented) ?? (await this.sessionInHistory(presentedHash));
+    if (!sessionId) return { status: 'invalid' };
+    const { token: successor, hash } = newRefreshToken(sessionId);
+    const statements = this.statements(join);
     const { rows } = await this.pool.query<RotationRow>({
       name: join ? `tokens_rotate_refresh_${join.name}` : 'tokens_rotate_refresh',
-      text: join ? this.joinedStatement(join) : ROTATE,
-      values: [presentedHash, hash, sealSuccessor(presented, successor, presentedHash)],
+      text: statements.rotate,
+      values: [sessionId, presentedHash, hash, sealSuccessor(presented, successor, presentedHash)],
     });
-    const row = rows[0];
-    if (!row || !row.live) return { status: 'invalid' };
-    const joined = join ? join.read(row as unknown as Record<string, unknown>) : null;
-    const rotated = { status: 'rotated', sessionId: row.session_id, userId: row.user_id, joined } as const;
-    if (row.rotated_now) return { ...rotated, refreshToken: successor };
+    const joined = (row: RotationRow) => (join ? join.read(row as unknown as Record<string, unknown>) : null);
+    if (rows[0]) return { status: 'rotated', sessionId, userId: rows[0].user_id, refreshToken: successor, joined: joined(rows[0]) };
 
-    const { rows: before } = await this.pool.query<{ successor_sealed: Buffer | null; within_grace: boolean; rotated: boolean }>({
-      name: 'tokens_successor_of',
-      text: SUCCESSOR_OF,
-      values: [row.id, graceSeconds],
+    const { rows: standing } = await this.pool.query<StandingRow>({
+      name: join ? `tokens_refresh_standing_${join.name}` : 'tokens_refresh_standing',
+      text: statements.standing,
+      values: [sessionId, presentedHash, graceSeconds],
     });
-    const next = before[0];
-    if (!next) return { status: 'invalid' }; // the session's chain was purged meanwhile
-    const kept =
-      next.within_grace && !next.rotated && next.successor_sealed ? openSuccessor(presented, next.successor_sealed, row.id) : undefined;
-    if (kept !== undefined) return { ...rotated, refreshToken: kept };
-    const reused = { status: 'reused', sessionId: row.session_id, userId: row.user_id } as const;
+    const row = standing[0];
+    if (!row?.live || !(row.previous || row.retired)) return { status: 'invalid' };
+    const kept = row.previous && row.within_grace && row.successor_sealed ? openSuccessor(presented, row.successor_sealed) : undefined;
+    if (kept !== undefined) return { status: 'rotated', sessionId, userId: row.user_id, refreshToken: kept, joined: joined(row) };
+    const reused = { status: 'reused', sessionId, userId: row.user_id } as const;
     await this.dataSource.transaction(async (db) => {
-      await this.revokeSession(row.session_id, 'refresh_reuse', db);
-      await db.getRepository(RefreshToken).update({ sessionId: row.session_id }, { successorSealed: null });
+      await this.revokeSession(sessionId, 'refresh_reuse', db);
+      await db.getRepository(Session).update({ id: sessionId }, { successorSealed: null });
       await onReuse?.(db, reused);
     });
     return reused;
   }
 
-  private joinedStatement(join: RotationJoin<unknown>): string {
-    let text = this.joinedStatements.get(join.name);
-    if (text === undefined) this.joinedStatements.set(join.name, (text = rotationStatement(join)));
-    return text;
+  private async sessionInHistory(hash: Buffer): Promise<string | null> {
+    const { rows } = await this.pool.query<{ session_id: string }>({
+      name: 'tokens_history_session',
+      text: HISTORY_SESSION,
+      values: [hash],
+    });
+    return rows[0]?.session_id ?? null;
   }
 
-  /** Seals whose grace window has ended can never be used: erased (by the database's clock, the one created_at is written with). */
+  private statements(join?: RotationJoin<unknown>): { rotate: string; standing: string } {
+    const key = join?.name ?? '';
+    let statements = this.joinedStatements.get(key);
+    if (!statements) this.joinedStatements.set(key, (statements = { rotate: rotationStatement(join), standing: standingStatement(join) }));
+    return statements;
+  }
+
+  /** Seals whose grace window has ended can never be used: erased (by the database's clock, the one rotated_at is written with). */
   private async eraseLapsedSeals(graceSeconds: number, manager: EntityManager): Promise<number> {
     const result = await manager
       .createQueryBuilder()
-      .update(RefreshToken)
+      .update(Session)
       .set({ successorSealed: null })
-      .where('successor_sealed IS NOT NULL AND created_at < now() - make_interval(secs => :grace)', { grace: graceSeconds })
+      .where('successor_sealed IS NOT NULL AND rotated_at < now() - make_interval(secs => :grace)', { grace: graceSeconds })
       .execute();
     return result.affected ?? 0;
   }
@@ -408,6 +404,10 @@ export class TokensService {
       .where(`revoked_at < now() - interval '1 day'`)
       .execute();
     const oneTime = await this.dataSource.getRepository(OneTimeToken).delete({ expiresAt: LessThan(now) });
+    // The hashes of sessions that are gone (no foreign key: a refresh would key-share-lock the row it just updated).
+    await this.dataSource.query(
+      `DELETE FROM refresh_token_history h WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = h.session_id)`,
+    );
     await this.eraseLapsedSeals(this.config.auth.refreshReuseGrace, this.dataSource.manager);
     return { sessions: (sessions.affected ?? 0) + (revoked.affected ?? 0), oneTimeTokens: oneTime.affected ?? 0 };
   }

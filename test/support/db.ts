@@ -53,14 +53,17 @@ export async function isLinkUsed(target: Target, token: string): Promise<boolean
 
 /**
  * Pretends the refresh token's rotation happened `seconds` ago (the grace window is
- * REFRESH_REUSE_GRACE, 10 s by default): its successor was created then. Only a rotated token matches.
+ * REFRESH_REUSE_GRACE, 10 s by default): its session's row says so when it is the token the live
+ * one replaced, and the history does for every rotated token. Only a rotated token matches.
  */
 export function ageRotation(target: Target, refreshToken: string, seconds: number): Promise<number> {
   return update(
     target,
     'ageRotation',
-    `UPDATE refresh_tokens c SET created_at = now() - make_interval(secs => $2)
-       FROM refresh_tokens p WHERE c.parent_id = p.id AND p.token_hash = $1`,
+    `WITH previous AS (
+       UPDATE sessions SET rotated_at = now() - make_interval(secs => $2) WHERE previous_hash = $1 RETURNING id
+     )
+     UPDATE refresh_token_history SET created_at = now() - make_interval(secs => $2) WHERE token_hash = $1`,
     [hashToken(refreshToken), seconds],
   );
 }
@@ -70,15 +73,12 @@ export function expireSession(target: Target, sessionId: string): Promise<number
   return update(target, 'expireSession', `UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1`, [sessionId]);
 }
 
-/** The session was last used (logged in or refreshed) `seconds` ago: its newest refresh token dates from then. */
+/** The session was last used (logged in or refreshed) `seconds` ago: its last rotation dates from then. */
 export function ageSessionUse(target: Target, sessionId: string, seconds: number): Promise<number> {
-  return update(
-    target,
-    'ageSessionUse',
-    `UPDATE refresh_tokens SET created_at = now() - make_interval(secs => $2)
-      WHERE session_id = $1 AND NOT EXISTS (SELECT 1 FROM refresh_tokens c WHERE c.parent_id = refresh_tokens.id)`,
-    [sessionId, seconds],
-  );
+  return update(target, 'ageSessionUse', `UPDATE sessions SET rotated_at = now() - make_interval(secs => $2) WHERE id = $1`, [
+    sessionId,
+    seconds,
+  ]);
 }
 
 /** The session was revoked `seconds` ago (revoking it if it was live). */
