@@ -1,4 +1,3 @@
-import { JwtService } from '@nestjs/jwt';
 import { KeysService } from '../keys/keys.service';
 import { runWithDatabase } from './run-with-database';
 
@@ -13,7 +12,7 @@ if (unknown.length) {
 }
 
 runWithDatabase(async (dataSource, config) => {
-  const keys = new KeysService(config, dataSource, new JwtService());
+  const keys = new KeysService(config, dataSource);
   if (!keys.managed) throw new Error('JWT_PRIVATE_KEY is set: rotate by deploying [new, old] keys, then [new] once the old tokens expired');
   await keys.onModuleInit();
   try {

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { JwksController } from './jwks.controller';
 import { KeysService } from './keys.service';
@@ -7,8 +6,7 @@ import { SigningKeyRecord } from './signing-key.entity';
 
 /** The keys that sign access tokens, their rotation, the JWKS and the discovery document. */
 @Module({
-  // JwtModule without a key: every signature names the current signing key itself (rotation).
-  imports: [TypeOrmModule.forFeature([SigningKeyRecord]), JwtModule.register({})],
+  imports: [TypeOrmModule.forFeature([SigningKeyRecord])],
   providers: [KeysService],
   controllers: [JwksController],
   exports: [KeysService],

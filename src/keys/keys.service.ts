@@ -3,14 +3,13 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { decodeProtectedHeader, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import { DataSource, EntityManager } from 'typeorm';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/config';
 import { SigningKeyRecord } from './signing-key.entity';
-import { ACCESS_TOKEN_ALGORITHM, generateSigningKeyPem, signingKeyFromPem, type SigningKey } from './signing-key';
+import { ACCESS_TOKEN_ALGORITHM, generateSigningKeyPem, signingKeyFromPem, signJws, type SigningKey } from './signing-key';
 
 /** The JWKS's Cache-Control max-age: a consumer may hold a key set this long. */
 export const JWKS_MAX_AGE_SECONDS = 600;
@@ -59,7 +58,6 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
   constructor(
     @InjectConfig() private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly jwt: JwtService,
   ) {
     this.managed = config.auth.privateKeyPems.length === 0;
   }
@@ -84,20 +82,13 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
   /** Signs an access token: header `alg`, `kid`, `typ: at+jwt`; `iss`, `aud`, `iat`, `exp`, a random `jti`. */
   async sign<T extends { sub: string }>(claims: T, ttlSeconds: number): Promise<string> {
     const key = this.signer();
-    const { sub, ...rest } = claims;
-    // @nestjs/jwt (jsonwebtoken) with the parsed key; the header's typ replaces its default "JWT".
-    // Its synchronous form: signAsync went through jws's sign streams, 3 % of a refresh (issue 12).
-    return this.jwt.sign(rest, {
-      privateKey: key.privateKey,
-      algorithm: ACCESS_TOKEN_ALGORITHM,
-      keyid: key.kid,
-      header: { alg: ACCESS_TOKEN_ALGORITHM, kid: key.kid, typ: ACCESS_TOKEN_TYPE },
-      subject: sub,
-      issuer: this.config.auth.issuer,
-      audience: this.config.auth.audience,
-      expiresIn: ttlSeconds,
-      jwtid: randomUUID(),
-    });
+    const issuedAt = Math.floor(Date.now() / 1000);
+    const { issuer: iss, audience: aud } = this.config.auth;
+    return signJws(
+      key.privateKey,
+      { alg: ACCESS_TOKEN_ALGORITHM, kid: key.kid, typ: ACCESS_TOKEN_TYPE },
+      { ...claims, iat: issuedAt, exp: issuedAt + ttlSeconds, iss, aud, jti: randomUUID() },
+    );
   }
 
   /**
