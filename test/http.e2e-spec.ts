@@ -95,6 +95,33 @@ describe('the HTTP contract: envelope, validation, languages, limits', () => {
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('sends a JSON answer, a 404 and an error the API security headers, and none of the document-only ones', async () => {
+    const answers = [
+      await t.http.get('/api/health').expect(200),
+      await t.http.get('/api/no-such-route').expect(404),
+      await t.http.post('/api/users/refresh').send({ refresh_token: 'x' }).expect(401),
+    ];
+    for (const res of answers) {
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['x-frame-options']).toBe('DENY');
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      expect(res.headers['strict-transport-security']).toMatch(/^max-age=\d+/);
+      for (const header of [
+        'cross-origin-opener-policy',
+        'cross-origin-resource-policy',
+        'origin-agent-cluster',
+        'x-dns-prefetch-control',
+        'x-download-options',
+        'x-permitted-cross-domain-policies',
+        'x-xss-protection',
+      ]) {
+        expect(res.headers[header], header).toBeUndefined();
+      }
+    }
+  });
+
   it('gives every response a request id, keeping a well-formed incoming one', async () => {
     const res = await t.http.get('/api/health').set('X-Request-Id', 'abc-123').expect(200);
     expect(res.headers['x-request-id']).toBe('abc-123');
