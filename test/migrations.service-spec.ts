@@ -6,7 +6,8 @@ import { inject } from 'vitest';
 import { MIGRATIONS, migrationDataSourceOptions } from '../src/database/data-source';
 import { RotationByInsert1796600000000 } from '../src/database/migrations/1796600000000-rotation-by-insert';
 import { RotationInSessionRow1796700000000 } from '../src/database/migrations/1796700000000-rotation-in-session-row';
-import { openSuccessor, sealSuccessor } from '../src/tokens/sealed-successor';
+import { openSuccessor } from '../src/tokens/sealed-successor';
+import { sealAsBefore } from './support/legacy-seal';
 import { hashToken, newSecretToken } from '../src/tokens/secret-token';
 
 /**
@@ -76,7 +77,7 @@ describe('migration RotationByInsert (seals move onto the successor)', () => {
         )
       )[0].id as string;
     const firstId = await insert(first.hash, null, true, null);
-    const middleId = await insert(middle.hash, firstId, true, sealSuccessor(middle.token, live.token));
+    const middleId = await insert(middle.hash, firstId, true, sealAsBefore(middle.token, live.token));
     const liveId = await insert(live.hash, middleId, false, null);
 
     await db.runMigrations({ transaction: 'all' });
@@ -88,7 +89,7 @@ describe('migration RotationByInsert (seals move onto the successor)', () => {
     const sealOf = (id: string) => rows.find((row) => row.id === id)?.successor_sealed ?? null;
     expect(sealOf(firstId)).toBeNull();
     expect(sealOf(middleId)).toBeNull();
-    expect(openSuccessor(middle.token, sealOf(liveId)!, middleId)).toBe(live.token);
+    expect(openSuccessor(middle.token, sealOf(liveId)!, { sessionId, hash: live.hash })).toBe(live.token);
     const columns: { table_name: string; column_name: string }[] = await db.query(
       `SELECT table_name, column_name FROM information_schema.columns
         WHERE (table_name, column_name) IN (('refresh_tokens', 'rotated_at'), ('sessions', 'last_used_at'))`,
@@ -112,7 +113,7 @@ describe('migration RotationByInsert (seals move onto the successor)', () => {
     const row = (id: string) => back.find((r) => r.id === id)!;
     expect([firstId, middleId, liveId].map((id) => row(id).rotated)).toEqual([true, true, false]);
     expect(row(liveId).successor_sealed).toBeNull();
-    expect(openSuccessor(middle.token, row(middleId).successor_sealed!, middleId)).toBe(live.token);
+    expect(openSuccessor(middle.token, row(middleId).successor_sealed!, { sessionId, hash: live.hash })).toBe(live.token);
     const [{ last_used_at: lastUsed, newest }] = await db.query(
       `SELECT s.last_used_at, (SELECT max(created_at) FROM refresh_tokens WHERE session_id = s.id) AS newest FROM sessions s WHERE s.id = $1`,
       [sessionId],
@@ -156,7 +157,7 @@ describe('migration RotationInSessionRow (a refresh updates the session row)', (
     const [first, middle, live, only] = [newSecretToken(), newSecretToken(), newSecretToken(), newSecretToken()];
     const firstId = await insert(rotatedSession, first.hash, null, 180, null);
     const middleId = await insert(rotatedSession, middle.hash, firstId, 60, null);
-    await insert(rotatedSession, live.hash, middleId, 2, sealSuccessor(middle.token, live.token));
+    await insert(rotatedSession, live.hash, middleId, 2, sealAsBefore(middle.token, live.token));
     await insert(freshSession, only.hash, null, 180, null);
 
     await db.runMigrations({ transaction: 'all' });
@@ -178,7 +179,7 @@ describe('migration RotationInSessionRow (a refresh updates the session row)', (
     expect(rotated.previous_hash!.equals(middle.hash)).toBe(true);
     expect(rotated.rotated_ago).toBeGreaterThanOrEqual(2);
     expect(rotated.rotated_ago).toBeLessThan(10); // still within the 10 s grace window
-    expect(openSuccessor(middle.token, rotated.successor_sealed!)).toBe(live.token);
+    expect(openSuccessor(middle.token, rotated.successor_sealed!, { sessionId: rotatedSession, hash: live.hash })).toBe(live.token);
     expect(fresh).toMatchObject({ previous_hash: null, successor_sealed: null, rotated_ago: null });
     expect(fresh.token_hash.equals(only.hash)).toBe(true);
     const history: { token_hash: Buffer; session_id: string }[] = await db.query(
@@ -212,7 +213,7 @@ describe('migration RotationInSessionRow (a refresh updates the session row)', (
     expect(chain.map((row) => hex(row.token_hash))).toEqual([first, middle, live].map((token) => hex(token.hash)));
     expect(chain.map((row) => row.parent_hash && hex(row.parent_hash))).toEqual([null, hex(first.hash), hex(middle.hash)]);
     expect(chain.map((row) => row.rotated)).toEqual([true, true, false]);
-    expect(openSuccessor(middle.token, chain[2].sealed!)).toBe(live.token);
+    expect(openSuccessor(middle.token, chain[2].sealed!, { sessionId: rotatedSession, hash: live.hash })).toBe(live.token);
     const [{ ago }] = await db.query(
       `SELECT extract(epoch FROM now() - max(created_at))::float AS ago FROM refresh_tokens WHERE session_id = $1`,
       [rotatedSession],

@@ -138,8 +138,9 @@ describe('TokensService on the real database (no HTTP)', () => {
       );
       expect(hex(row.token_hash)).toBe(hex(hashToken(chain[4])));
       expect(hex(row.previous_hash)).toBe(hex(hashToken(chain[3])));
-      expect(openSuccessor(chain[3], row.successor_sealed)).toBe(chain[4]);
-      expect(openSuccessor(chain[2], row.successor_sealed)).toBeUndefined();
+      const live = { sessionId, hash: row.token_hash };
+      expect(openSuccessor(chain[3], row.successor_sealed, live)).toBe(chain[4]);
+      expect(openSuccessor(chain[2], row.successor_sealed, live)).toBeUndefined();
       // Every retired token is in the history, in order; the live one is not.
       const history: { token_hash: Buffer }[] = await s.dataSource.query(
         `SELECT token_hash FROM refresh_token_history WHERE session_id = $1 ORDER BY created_at`,

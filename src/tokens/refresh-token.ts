@@ -3,7 +3,9 @@ import { hashToken } from './secret-token';
 
 /** The session id's 16 bytes in base64url. */
 const SESSION_PART = 22;
-/** The session part, then 256 random bits in base64url. */
+/** The random part: 256 bits. */
+export const SECRET_BYTES = 32;
+/** The session part, then the random part in base64url. */
 const TOKEN_LENGTH = SESSION_PART + 43;
 
 /**
@@ -13,9 +15,15 @@ const TOKEN_LENGTH = SESSION_PART + 43;
  * update is a HOT one (issue 12). Knowing a session id (it is the `sid` of access tokens) gives
  * nothing: the whole token's hash must match.
  */
-export function newRefreshToken(sessionId: string): { token: string; hash: Buffer } {
-  const token = Buffer.from(sessionId.replace(/-/g, ''), 'hex').toString('base64url') + randomBytes(32).toString('base64url');
-  return { token, hash: hashToken(token) };
+export function newRefreshToken(sessionId: string): { token: string; hash: Buffer; secret: Buffer } {
+  const secret = randomBytes(SECRET_BYTES);
+  const token = refreshTokenOf(sessionId, secret);
+  return { token, hash: hashToken(token), secret };
+}
+
+/** The token of this session with this random part. */
+export function refreshTokenOf(sessionId: string, secret: Buffer): string {
+  return Buffer.from(sessionId.replace(/-/g, ''), 'hex').toString('base64url') + secret.toString('base64url');
 }
 
 /**

@@ -1,73 +1,70 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
+import { createCipheriv, createHmac, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
+import { newRefreshToken } from './refresh-token';
 import { openSuccessor, sealSuccessor } from './sealed-successor';
 import { hashToken, newSecretToken } from './secret-token';
 
 /**
- * A seal as the HKDF layouts wrote it (key by HKDF-SHA256 of the presented token, bound by
- * `binding`), written out here so the tests do not depend on the code they check.
+ * Seals as the AES-256-GCM layouts wrote them (the whole successor, under a key derived from the
+ * presented token and bound by its hash), written out here so the tests do not depend on the code
+ * they check.
  */
 const hkdfKey = (presented: string, binding: Buffer) =>
   Buffer.from(hkdfSync('sha256', Buffer.from(presented, 'utf8'), binding, 'alat-berat refresh successor v1', 32));
-function hkdfSeal(presented: string, successor: string, binding: Buffer): Buffer {
+const hmacKey = (presented: string, binding: Buffer) =>
+  createHmac('sha256', presented).update('alat-berat refresh successor v2').update(binding).digest();
+function aesSeal(key: Buffer, successor: string, binding: Buffer): Buffer {
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', hkdfKey(presented, binding), iv);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(binding);
   const body = Buffer.concat([cipher.update(successor, 'utf8'), cipher.final()]);
   return Buffer.concat([iv, cipher.getAuthTag(), body]);
 }
 
 describe('the sealed successor of a rotated refresh token', () => {
-  it('opens with the rotated token, and with nothing else', () => {
-    const presented = newSecretToken().token;
-    const successor = newSecretToken().token;
-    const sealed = sealSuccessor(presented, successor);
-    expect(openSuccessor(presented, sealed)).toBe(successor);
-    expect(openSuccessor(newSecretToken().token, sealed)).toBeUndefined();
+  const sessionId = randomUUID();
+  const chain = () => {
+    const presented = newRefreshToken(sessionId).token;
+    const successor = newRefreshToken(sessionId);
+    return { presented, successor, live: { sessionId, hash: successor.hash } };
+  };
+
+  it('opens with the rotated token, and with nothing else; a changed seal opens nothing', () => {
+    const { presented, successor, live } = chain();
+    const sealed = sealSuccessor(presented, successor.secret);
+    expect(sealed).toHaveLength(32);
+    expect(openSuccessor(presented, sealed, live)).toBe(successor.token);
+    expect(openSuccessor(newRefreshToken(sessionId).token, sealed, live)).toBeUndefined();
+    expect(openSuccessor(presented, sealed, { sessionId: randomUUID(), hash: successor.hash })).toBeUndefined();
     const tampered = Buffer.from(sealed);
     tampered[tampered.length - 1] ^= 1;
-    expect(openSuccessor(presented, tampered)).toBeUndefined();
+    expect(openSuccessor(presented, tampered, live)).toBeUndefined();
   });
 
-  it('holds neither the successor nor the key in the clear, and never seals twice alike', () => {
-    const presented = newSecretToken().token;
-    const successor = newSecretToken().token;
-    const a = sealSuccessor(presented, successor);
-    const b = sealSuccessor(presented, successor);
-    expect(a.equals(b)).toBe(false);
-    for (const secret of [successor, presented]) {
-      expect(a.includes(Buffer.from(secret))).toBe(false);
-      expect(a.includes(Buffer.from(secret, 'base64url'))).toBe(false);
+  it('opens only while the successor is the live token: a seal of an older rotation opens nothing', () => {
+    const { presented, successor } = chain();
+    const sealed = sealSuccessor(presented, successor.secret);
+    expect(openSuccessor(presented, sealed, { sessionId, hash: newRefreshToken(sessionId).hash })).toBeUndefined();
+  });
+
+  it('holds neither the successor nor the key in the clear, and differs for every presented token', () => {
+    const { presented, successor } = chain();
+    const sealed = sealSuccessor(presented, successor.secret);
+    expect(sealed.equals(successor.secret)).toBe(false);
+    for (const secret of [successor.token, presented]) {
+      expect(sealed.includes(Buffer.from(secret))).toBe(false);
+      expect(sealed.includes(Buffer.from(secret.slice(22), 'base64url'))).toBe(false);
     }
+    expect(sealSuccessor(newRefreshToken(sessionId).token, successor.secret).equals(sealed)).toBe(false);
   });
 
-  it('still opens a seal of the previous layout (key by HKDF, bound to the token hash)', () => {
-    const presented = newSecretToken().token;
-    const successor = newSecretToken().token;
-    const previous = hkdfSeal(presented, successor, hashToken(presented));
-
-    expect(openSuccessor(presented, previous)).toBe(successor);
-    expect(openSuccessor(newSecretToken().token, previous)).toBeUndefined();
-  });
-
-  it('seals under a key that is not the previous layout’s (a seal of today opens only through today’s derivation)', () => {
-    const presented = newSecretToken().token;
-    const sealed = sealSuccessor(presented, newSecretToken().token);
-    const binding = hashToken(presented);
-    const decipher = createDecipheriv('aes-256-gcm', hkdfKey(presented, binding), sealed.subarray(0, 12));
-    decipher.setAAD(binding);
-    decipher.setAuthTag(sealed.subarray(12, 28));
-    decipher.update(sealed.subarray(28));
-    expect(() => decipher.final()).toThrow();
-  });
-
-  it('still opens a seal of the first layout (bound to the row id) with that row id only', () => {
-    const presented = newSecretToken().token;
-    const successor = newSecretToken().token;
-    const row = randomUUID();
-    const legacy = hkdfSeal(presented, successor, Buffer.from(row, 'utf8'));
-
-    expect(openSuccessor(presented, legacy, row)).toBe(successor);
-    expect(openSuccessor(presented, legacy, randomUUID())).toBeUndefined();
-    expect(openSuccessor(presented, legacy)).toBeUndefined();
+  it('still opens a seal of the AES-256-GCM layouts (an upgrade in the middle of a grace window)', () => {
+    for (const key of [hmacKey, hkdfKey]) {
+      const presented = newSecretToken().token;
+      const successor = newRefreshToken(sessionId);
+      const binding = hashToken(presented);
+      const sealed = aesSeal(key(presented, binding), successor.token, binding);
+      expect(openSuccessor(presented, sealed, { sessionId, hash: successor.hash })).toBe(successor.token);
+      expect(openSuccessor(newSecretToken().token, sealed, { sessionId, hash: successor.hash })).toBeUndefined();
+    }
   });
 });

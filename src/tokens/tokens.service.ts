@@ -67,6 +67,7 @@ interface RotationRow {
 /** Where a token stands in its session when it was not the live one. */
 interface StandingRow extends RotationRow {
   live: boolean;
+  token_hash: Buffer | null;
   previous: boolean;
   within_grace: boolean;
   successor_sealed: Buffer | null;
@@ -104,8 +105,8 @@ const rotationStatement = (join?: Pick<RotationJoin<unknown>, 'columns' | 'join'
 const standingStatement = (join?: Pick<RotationJoin<unknown>, 'columns' | 'join'>) => `
   ${withJoin(
     join,
-    'SELECT cur.id AS session_id, cur.user_id, cur.live, cur.previous, cur.within_grace, cur.successor_sealed, cur.retired',
-    `(SELECT s.id, s.user_id, s.successor_sealed, (s.revoked_at IS NULL AND s.expires_at > now()) AS live,
+    'SELECT cur.id AS session_id, cur.user_id, cur.live, cur.token_hash, cur.previous, cur.within_grace, cur.successor_sealed, cur.retired',
+    `(SELECT s.id, s.user_id, s.token_hash, s.successor_sealed, (s.revoked_at IS NULL AND s.expires_at > now()) AS live,
              coalesce(s.previous_hash = $2, false) AS previous,
              coalesce(s.rotated_at >= now() - make_interval(secs => $3::double precision), false) AS within_grace,
              EXISTS (SELECT 1 FROM refresh_token_history h WHERE h.token_hash = $2 AND h.session_id = s.id) AS retired
@@ -291,12 +292,12 @@ export class TokensService {
     const presentedHash = hashToken(presented);
     const sessionId = sessionNamedBy(presented) ?? (await this.sessionInHistory(presentedHash));
     if (!sessionId) return { status: 'invalid' };
-    const { token: successor, hash } = newRefreshToken(sessionId);
+    const { token: successor, hash, secret } = newRefreshToken(sessionId);
     const statements = this.statements(join);
     const { rows } = await this.pool.query<RotationRow>({
       name: join ? `tokens_rotate_refresh_${join.name}` : 'tokens_rotate_refresh',
       text: statements.rotate,
-      values: [sessionId, presentedHash, hash, sealSuccessor(presented, successor, presentedHash)],
+      values: [sessionId, presentedHash, hash, sealSuccessor(presented, secret, presentedHash)],
     });
     const joined = (row: RotationRow) => (join ? join.read(row as unknown as Record<string, unknown>) : null);
     if (rows[0]) return { status: 'rotated', sessionId, userId: rows[0].user_id, refreshToken: successor, joined: joined(rows[0]) };
@@ -308,7 +309,10 @@ export class TokensService {
     });
     const row = standing[0];
     if (!row?.live || !(row.previous || row.retired)) return { status: 'invalid' };
-    const kept = row.previous && row.within_grace && row.successor_sealed ? openSuccessor(presented, row.successor_sealed) : undefined;
+    const kept =
+      row.previous && row.within_grace && row.successor_sealed && row.token_hash
+        ? openSuccessor(presented, row.successor_sealed, { sessionId, hash: row.token_hash })
+        : undefined;
     if (kept !== undefined) return { status: 'rotated', sessionId, userId: row.user_id, refreshToken: kept, joined: joined(row) };
     const reused = { status: 'reused', sessionId, userId: row.user_id } as const;
     await this.dataSource.transaction(async (db) => {
