@@ -51,10 +51,14 @@ function openAes(presented: string, binding: Buffer, sealed: Buffer, derive: Der
 
 /**
  * The successor sealed under `presented`, when it is the live token of the session (`live`: its id
- * and its live token's hash); undefined otherwise.
+ * and its live token's hash); undefined otherwise. `binding` as for sealSuccessor.
  */
-export function openSuccessor(presented: string, sealed: Buffer, live: { sessionId: string; hash: Buffer }): string | undefined {
-  const binding = hashToken(presented);
+export function openSuccessor(
+  presented: string,
+  sealed: Buffer,
+  live: { sessionId: string; hash: Buffer },
+  binding: Buffer = hashToken(presented),
+): string | undefined {
   const successor =
     sealed.length === SECRET_BYTES
       ? refreshTokenOf(live.sessionId, xor(sealed, padFor(presented, binding)))

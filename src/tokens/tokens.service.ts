@@ -133,7 +133,7 @@ const CREATE_SESSION = CREATE_SESSION_WITH + CREATE_SESSION_END;
 @Injectable()
 export class TokensService {
   private readonly pool: Pool;
-  private readonly joinedStatements = new Map<string, { rotate: string; standing: string }>();
+  private readonly statementsByJoin = new Map<string, { rotate: string; standing: string }>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -233,10 +233,11 @@ export class TokensService {
     return (result.affected ?? 0) > 0;
   }
 
+  /** Ends a live session; its grace seal goes with it (an ended session's can never be used). */
   async revokeSession(sessionId: string, reason: string, manager?: EntityManager): Promise<boolean> {
     const result = await this.manager(manager)
       .getRepository(Session)
-      .update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date(), revokeReason: reason });
+      .update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date(), revokeReason: reason, successorSealed: null });
     return (result.affected ?? 0) > 0;
   }
 
@@ -311,13 +312,12 @@ export class TokensService {
     if (!row?.live || !(row.previous || row.retired)) return { status: 'invalid' };
     const kept =
       row.previous && row.within_grace && row.successor_sealed && row.token_hash
-        ? openSuccessor(presented, row.successor_sealed, { sessionId, hash: row.token_hash })
+        ? openSuccessor(presented, row.successor_sealed, { sessionId, hash: row.token_hash }, presentedHash)
         : undefined;
     if (kept !== undefined) return { status: 'rotated', sessionId, userId: row.user_id, refreshToken: kept, joined: joined(row) };
     const reused = { status: 'reused', sessionId, userId: row.user_id } as const;
     await this.dataSource.transaction(async (db) => {
       await this.revokeSession(sessionId, 'refresh_reuse', db);
-      await db.getRepository(Session).update({ id: sessionId }, { successorSealed: null });
       await onReuse?.(db, reused);
     });
     return reused;
@@ -334,8 +334,8 @@ export class TokensService {
 
   private statements(join?: RotationJoin<unknown>): { rotate: string; standing: string } {
     const key = join?.name ?? '';
-    let statements = this.joinedStatements.get(key);
-    if (!statements) this.joinedStatements.set(key, (statements = { rotate: rotationStatement(join), standing: standingStatement(join) }));
+    let statements = this.statementsByJoin.get(key);
+    if (!statements) this.statementsByJoin.set(key, (statements = { rotate: rotationStatement(join), standing: standingStatement(join) }));
     return statements;
   }
 
