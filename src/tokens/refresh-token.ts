@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { hashToken } from './secret-token';
+import { hashToken, randomSecret } from './secret-token';
 
 /** The session id's 16 bytes in base64url. */
 const SESSION_PART = 22;
@@ -16,7 +15,7 @@ const TOKEN_LENGTH = SESSION_PART + 43;
  * nothing: the whole token's hash must match.
  */
 export function newRefreshToken(sessionId: string): { token: string; hash: Buffer; secret: Buffer } {
-  const secret = randomBytes(SECRET_BYTES);
+  const secret = randomSecret(SECRET_BYTES);
   const token = refreshTokenOf(sessionId, secret);
   return { token, hash: hashToken(token), secret };
 }
