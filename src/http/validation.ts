@@ -89,8 +89,40 @@ export class ContractValidationPipe implements PipeTransform {
   private readonly lenient = validationPipe(false);
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    if (metadata.type === 'body' && metadata.metatype) {
+      const fields = OPTIONAL_STRING_BODIES.get(metadata.metatype);
+      if (fields && isOptionalStrings(value, fields)) return Object.assign(new (metadata.metatype as new () => object)(), value);
+    }
     return (metadata.type === 'query' ? this.lenient : this.strict).transform(value, metadata);
   }
+}
+
+/**
+ * DTO class → its fields, for bodies whose every field is an optional string (IsOptional +
+ * IsString, nothing else). A body the pipe would pass unchanged (a plain object holding only those
+ * fields, each a string or absent) becomes the DTO without class-transformer and class-validator,
+ * which cost a refresh ~10 % of its CPU (issue 12); every other body goes through them, for their
+ * exact messages. A unit test checks each registered class has no other constraint.
+ */
+const OPTIONAL_STRING_BODIES = new Map<unknown, readonly string[]>();
+
+export function OptionalStringsBody(...fields: string[]): ClassDecorator {
+  return (target) => void OPTIONAL_STRING_BODIES.set(target, fields);
+}
+
+/** The classes OptionalStringsBody registered, with their fields (for the test). */
+export function optionalStringBodies(): ReadonlyMap<unknown, readonly string[]> {
+  return OPTIONAL_STRING_BODIES;
+}
+
+function isOptionalStrings(value: unknown, fields: readonly string[]): boolean {
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key) || !fields.includes(key)) return false;
+    const field = (value as Record<string, unknown>)[key];
+    if (typeof field !== 'string') return false;
+  }
+  return true;
 }
 
 export function createValidationPipe(): ContractValidationPipe {

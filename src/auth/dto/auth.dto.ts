@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsNotEmpty, IsOptional, IsString, IsUUID } from 'class-validator';
-import { MaxChars, OmittableNotNull } from '../../http';
+import { MaxChars, OmittableNotNull, OptionalStringsBody } from '../../http';
 import { ConfirmationField, EmailField, GenderField, NameField, PasswordField, PhoneField } from '../../users/dto/user-fields';
 import type { Gender } from '../../users/user.entity';
 
@@ -40,6 +40,7 @@ export class LoginDto {
   password: string;
 }
 
+@OptionalStringsBody('refresh_token')
 export class RefreshDto {
   @ApiPropertyOptional({
     description: 'or send it as `Authorization: Bearer <refresh_token>`',
