@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 
 /** Starts dist/src/main.js on `port` and resolves once /api/health answers 200. */
 export async function startBenchServer(port, env = {}) {
-  const server = spawn(process.execPath, ['--max-semi-space-size=8', 'dist/src/main.js'], {
+  const server = spawn(process.execPath, ['--max-semi-space-size=8', '--v8-pool-size=0', 'dist/src/main.js'], {
     env: {
       ...process.env,
       PORT: String(port),

@@ -209,7 +209,7 @@ async function waitHealthy(base, child, timeoutMs = 120_000) {
 
 function startInstance(name, port, env) {
   const log = openSync(path.join(work, `${name}.log`), 'w');
-  const child = spawn(process.execPath, ['--max-semi-space-size=8', 'dist/src/main.js'], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=8', '--v8-pool-size=0', 'dist/src/main.js'], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', log, log],

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 // Each case runs in its own Node.js process: V8 flags are process-wide and the young generation's
@@ -50,18 +51,36 @@ describe('heap flags (issue 12: idle RSS)', () => {
     expect(ours.serving, seen).toBe(plain.serving);
   });
 
-  it('caps the young generation in every command that runs the service', () => {
-    // V8 takes the cap only on the command line, so each way of starting the service must carry it.
-    const FLAG = '--max-semi-space-size=8';
+  it('caps the young generation and sizes V8’s threads to the cores in every command that runs the service', () => {
+    // Node.js takes both only on the command line, so each way of starting the service must carry them.
+    const FLAG = '--max-semi-space-size=8 --v8-pool-size=0';
+    const ARGS = FLAG.split(' ')
+      .map((flag) => `'${flag}'`)
+      .join(', ');
     const scripts = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     const runs = Object.entries(scripts).filter(([, command]) => command.includes('dist/src/main.js'));
     expect(runs.map(([name]) => name).sort()).toEqual(['start', 'start:prod']);
     // `npm start` runs it through ensure-built.mjs, in that same process (one Node.js start).
     for (const [name, command] of runs)
       expect(command, name).toMatch(new RegExp(`^node ${FLAG} (scripts/ensure-built\\.mjs )?dist/src/main\\.js$`));
-    expect(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8')).toContain(`CMD ["node", "${FLAG}", "dist/src/main.js"]`);
+    const dockerArgs = FLAG.split(' ')
+      .map((flag) => `"${flag}"`)
+      .join(', ');
+    expect(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8')).toContain(`CMD ["node", ${dockerArgs}, "dist/src/main.js"]`);
     for (const script of ['scripts/two-instances.mjs', 'scripts/bench-server.mjs']) {
-      expect(readFileSync(path.join(ROOT, script), 'utf8'), script).toContain(`['${FLAG}', 'dist/src/main.js']`);
+      expect(readFileSync(path.join(ROOT, script), 'utf8'), script).toContain(`[${ARGS}, 'dist/src/main.js']`);
     }
+  });
+
+  it('--v8-pool-size=0 gives V8 one helper thread fewer than the cores (at least one) instead of four', () => {
+    // Node.js starts V8's helper threads with the process: count them, idle, with and without it.
+    const threads = (flags: string[]) =>
+      Number(
+        spawnSync(process.execPath, [...flags, '-e', "console.log(require('fs').readdirSync('/proc/self/task').length)"], {
+          encoding: 'utf8',
+        }).stdout,
+      );
+    const helpers = Math.max(1, availableParallelism() - 1);
+    expect(threads([]) - threads(['--v8-pool-size=0'])).toBe(4 - helpers);
   });
 });
