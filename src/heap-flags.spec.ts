@@ -24,20 +24,23 @@ const CHILD = `
   };
   load();
   const starting = samples.reduce((a, b) => a + b, 0) / samples.length;
+  const ending = young();
   if (flags) flags.startServing();
   // Serving: more survivors let V8 reach its maximum surely (one load left it at half now and then).
   for (let n = 0; n < 3; n++) load();
-  console.log(JSON.stringify({ starting, serving: young() }));
+  console.log(JSON.stringify({ starting, ending, serving: young() }));
 `;
 
 /** The young generation's mean size while the child loads, and its size once it has served. */
-function youngGeneration(mode: 'with-flags' | 'without'): { starting: number; serving: number } {
+type Young = { starting: number; ending: number; serving: number };
+
+function youngGeneration(mode: 'with-flags' | 'without'): Young {
   const child = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', CHILD, mode], {
     cwd: ROOT,
     encoding: 'utf8',
   });
   expect(child.stderr, `${mode}: status ${child.status}`).toBe('');
-  return JSON.parse(child.stdout) as { starting: number; serving: number };
+  return JSON.parse(child.stdout) as Young;
 }
 
 describe('heap flags (issue 12: idle RSS)', () => {
@@ -47,6 +50,10 @@ describe('heap flags (issue 12: idle RSS)', () => {
     // Without the flags the survivors grow it to V8's maximum at once and it stays there.
     const seen = JSON.stringify({ plain, ours }); // in the failure message: the sizes V8 chose
     expect(ours.starting, seen).toBeLessThan(0.8 * plain.starting);
+    // Where the start ends is what idle RSS is made of: no larger than V8 begins it (1 MiB), where
+    // without the flags the load leaves it at its maximum.
+    expect(ours.ending, seen).toBeLessThanOrEqual(2 * 1024 * 1024);
+    expect(plain.ending, seen).toBeGreaterThanOrEqual(16 * 1024 * 1024);
     // Serving, it may grow as far as V8 would have let it: throughput under load is unchanged.
     expect(ours.serving, seen).toBe(plain.serving);
   });
