@@ -52,11 +52,19 @@ describe('VerifiedTokens', () => {
   });
 
   it('forgets a token at its exp, the second jsonwebtoken would call it expired', async () => {
-    const { tokens, jwt, exp } = await setup(Math.floor(Date.now() / 1000) + 1);
-    tokens.remember(jwt, { exp });
-    expect(tokens.get(jwt)).toEqual({ exp });
-    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now()));
-    expect(tokens.get(jwt)).toBeUndefined();
+    // The clock is set, not waited for: a token minted one second ahead could expire during a slow
+    // setup on a busy machine (it did, in CI), before the first look.
+    const { tokens, jwt, exp } = await setup();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(exp * 1000 - 1);
+      tokens.remember(jwt, { exp });
+      expect(tokens.get(jwt)).toEqual({ exp });
+      vi.setSystemTime(exp * 1000);
+      expect(tokens.get(jwt)).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('remembers nothing without an exp, a readable header or a held key', async () => {
