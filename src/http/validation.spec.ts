@@ -1,10 +1,17 @@
 import 'reflect-metadata';
+import { createRequire } from 'node:module';
 import type { ArgumentMetadata } from '@nestjs/common';
+import { TransformationType } from 'class-transformer';
 import { getMetadataStorage, IsOptional, IsString } from 'class-validator';
 import fc from 'fast-check';
 import { RefreshDto } from '../auth/dto/auth.dto';
 import { AppError } from './app-error';
 import { ContractValidationPipe, optionalStringBodies, OptionalStringsBody } from './validation';
+
+// class-transformer's registry of its decorators (not exported from its index; its types are).
+const { defaultMetadataStorage } = createRequire(__filename)(
+  'class-transformer/cjs/storage',
+) as typeof import('class-transformer/types/storage');
 
 // The same field, once through the shortcut and once through class-validator alone.
 @OptionalStringsBody('token')
@@ -93,6 +100,19 @@ describe('ContractValidationPipe: bodies of optional strings', () => {
   });
 
   it('is used only on classes whose registered fields are IsOptional and IsString and nothing else', () => {
+    // Nor anything class-transformer would do to the body: the shortcut copies it as it is.
+    for (const target of optionalStringBodies().keys()) {
+      const name = (target as { name: string }).name;
+      const cls = target as new () => object;
+      expect(defaultMetadataStorage.getStrategy(cls), name).toBe('none');
+      expect([...defaultMetadataStorage.getExposedMetadatas(cls), ...defaultMetadataStorage.getExcludedMetadatas(cls)], name).toEqual([]);
+      for (const field of optionalStringBodies().get(target)!) {
+        expect(defaultMetadataStorage.findTransformMetadatas(cls, field, TransformationType.PLAIN_TO_CLASS), `${name}.${field}`).toEqual(
+          [],
+        );
+        expect(defaultMetadataStorage.findTypeMetadata(cls, field), `${name}.${field}`).toBeUndefined();
+      }
+    }
     expect(optionalStringBodies().get(RefreshDto)).toEqual(['refresh_token']);
     for (const [target, fields] of optionalStringBodies()) {
       const metadata = getMetadataStorage().getTargetValidationMetadatas(target as new () => object, '', true, false);
