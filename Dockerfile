@@ -20,6 +20,6 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # Node itself is PID 1 (no shell in between), so `docker stop`'s SIGTERM reaches it and the
-# service drains (README "Shutdown"). It applies pending migrations at start. The young-generation
-# cap is the one `npm start` uses (README "Memory").
+# service drains (README "Shutdown"). It applies pending migrations at start. The V8 flags (the
+# young-generation cap, helper threads sized to the cores) are those `npm start` uses (README "Memory").
 CMD ["node", "--max-semi-space-size=8", "--v8-pool-size=0", "dist/src/main.js"]

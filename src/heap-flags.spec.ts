@@ -60,22 +60,18 @@ describe('heap flags (issue 12: idle RSS)', () => {
 
   it('caps the young generation and sizes V8’s threads to the cores in every command that runs the service', () => {
     // Node.js takes both only on the command line, so each way of starting the service must carry them.
-    const FLAG = '--max-semi-space-size=8 --v8-pool-size=0';
-    const ARGS = FLAG.split(' ')
-      .map((flag) => `'${flag}'`)
-      .join(', ');
+    const FLAGS = ['--max-semi-space-size=8', '--v8-pool-size=0'];
+    const FLAG = FLAGS.join(' ');
+    const listed = (quote: string) => FLAGS.map((flag) => `${quote}${flag}${quote}`).join(', ');
     const scripts = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     const runs = Object.entries(scripts).filter(([, command]) => command.includes('dist/src/main.js'));
     expect(runs.map(([name]) => name).sort()).toEqual(['start', 'start:prod']);
     // `npm start` runs it through ensure-built.mjs, in that same process (one Node.js start).
     for (const [name, command] of runs)
       expect(command, name).toMatch(new RegExp(`^node ${FLAG} (scripts/ensure-built\\.mjs )?dist/src/main\\.js$`));
-    const dockerArgs = FLAG.split(' ')
-      .map((flag) => `"${flag}"`)
-      .join(', ');
-    expect(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8')).toContain(`CMD ["node", ${dockerArgs}, "dist/src/main.js"]`);
+    expect(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8')).toContain(`CMD ["node", ${listed('"')}, "dist/src/main.js"]`);
     for (const script of ['scripts/two-instances.mjs', 'scripts/bench-server.mjs']) {
-      expect(readFileSync(path.join(ROOT, script), 'utf8'), script).toContain(`[${ARGS}, 'dist/src/main.js']`);
+      expect(readFileSync(path.join(ROOT, script), 'utf8'), script).toContain(`[${listed("'")}, 'dist/src/main.js']`);
     }
   });
 
