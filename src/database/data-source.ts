@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { Client, type Pool } from 'pg';
 import { DataSource, type DataSourceOptions, type Migration } from 'typeorm';
 import { EventRecord } from '../events/event.entity';
@@ -30,17 +31,41 @@ export const MIGRATIONS = [
   RotationInSessionRow1796700000000,
 ];
 
+/** How long a connection with a query out may hear nothing from the server before it is given up. */
+export const QUERY_SILENCE_MS = 1800;
+
 /**
- * A pg client that never crashes the process. pg-pool listens for errors only on idle clients,
- * and a query only while it runs: a checked-out client between two queries that hears the
- * server go away ("terminating connection due to administrator command") would emit an
+ * The pg client of the pool. It never crashes the process: pg-pool listens for errors only on
+ * idle clients, and a query only while it runs, so a checked-out client between two queries that
+ * hears the server go away ("terminating connection due to administrator command") would emit an
  * unhandled 'error'. Its next query fails anyway, with an error the filter turns into a 503, and
  * the pool then drops it (it is no longer queryable).
+ *
+ * It also gives up on a server that stops answering: once connected, its socket's inactivity
+ * timer runs, and when QUERY_SILENCE_MS pass with nothing read or written while a query is out
+ * (the client not ready for the next), the connection is destroyed with "Query read timeout":
+ * that query and any queued behind it fail at once (a 503) and the pool drops the client. pg's own
+ * `query_timeout` does this per query, with a timer and two closures for each: under 50 refresh
+ * chains ~0.3 MiB of request objects went on to the old generation per scavenge, with four full
+ * collections in 8 s against one with this watch, and a refresh took 3-5 % more server CPU (two
+ * sets of 5 alternating rounds, issue 12). The socket's timer is one per connection, which Node.js
+ * refreshes on every read and write. (`readyForQuery` and `connection.stream` are pg's own fields;
+ * test/pool-silence.service-spec.ts fails if either stops meaning this.)
  */
 class ListenedClient extends Client {
   constructor(...args: ConstructorParameters<typeof Client>) {
     super(...args);
     this.on('error', () => undefined);
+    this.once('connect', () => this.watchForSilence());
+  }
+
+  private watchForSilence(): void {
+    const pg = this as unknown as { connection: { stream: Socket }; readyForQuery: boolean };
+    const socket = pg.connection.stream;
+    socket.setTimeout(QUERY_SILENCE_MS);
+    socket.on('timeout', () => {
+      if (!pg.readyForQuery) socket.destroy(new Error('Query read timeout'));
+    });
   }
 }
 
@@ -56,8 +81,8 @@ export function driverPool(dataSource: DataSource): Pool {
  * Every route answers within 5 s while PostgreSQL is away or hung (API.md): waiting for a pooled
  * connection or opening one gives up after 2 s (an exhausted pool included); a query is cancelled
  * by the server after 1.5 s (`statement_timeout`) and abandoned by the client after 1.8 s when the
- * server does not answer at all (`query_timeout`). A request makes at most one waiting query
- * before it fails, and a transaction adds its ROLLBACK: 3.6 s at worst. Ten connections, as the
+ * server does not answer at all (ListenedClient's silence watch). A request makes at most one
+ * waiting query before it fails, and a transaction adds its ROLLBACK: 3.6 s at worst. Ten connections, as the
  * perf baseline has: with 20, 50 refresh chains made 2,175 against 2,264 refreshes a second, with
  * 216 against 196 µs of PostgreSQL's CPU each (4 alternating rounds, issue 12); a two-core
  * PostgreSQL does no more at once.
@@ -67,7 +92,6 @@ export const DATABASE_POOL = {
   max: 10,
   connectionTimeoutMillis: 2000,
   statement_timeout: 1500,
-  query_timeout: 1800,
   idleTimeoutMillis: 30_000,
   keepAlive: true,
 };

@@ -179,7 +179,7 @@ export class EnvelopeExceptionFilter implements ExceptionFilter {
     const code = error?.driverError?.code ?? error?.code;
     if (code && DB_DOWN_CODES.has(code)) return true;
     // pg-pool's "timeout exceeded when trying to connect" is an exhausted pool (or a server that
-    // does not answer); "Query read timeout" is pg's query_timeout on a hung connection.
+    // does not answer); "Query read timeout" is the pool's silence watch on a hung connection (data-source.ts).
     return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Query read timeout|the database system is (starting|shutting) down|Client has encountered a connection error/i.test(
       error?.message ?? '',
     );
