@@ -4,6 +4,7 @@
 // prints the goal table: each figure beside the baseline's and the goal.
 //   npm run bench                          # full run (both targets, 2 rounds, 10 s: 10-15 minutes)
 //   npm run bench -- --duration 5 --rounds 1 --scenarios a,b   # anything else goes to run.mjs
+//   npm run bench -- --json run.json       # also keep every figure there (the table is read from it)
 //   PERF_DIR=/path/to/perf npm run bench   # another copy of the runner
 //   BENCH_RESULT=/path/to/bench-….json npm run bench   # the goal table of an earlier run, no new run
 import { spawnSync } from 'node:child_process';
@@ -14,7 +15,13 @@ import path from 'node:path';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SOURCE = path.resolve(process.env.PERF_DIR ?? path.join(ROOT, '..', 'shared', 'perf'));
 const COPY = path.join(tmpdir(), 'alat-berat-perf');
-const JSON_OUT = path.join(COPY, 'data', `bench-${Date.now()}.json`);
+// The runner's arguments; a `--json FILE` among them is where the run's figures go (made absolute:
+// the runner works in COPY), else a file of our own in COPY/data. The table below reads it back.
+const passthrough = process.argv.slice(2);
+const jsonAt = passthrough.indexOf('--json');
+const jsonAsked = jsonAt >= 0 && jsonAt + 1 < passthrough.length;
+if (jsonAsked) passthrough[jsonAt + 1] = path.resolve(passthrough[jsonAt + 1]);
+const JSON_OUT = jsonAsked ? passthrough[jsonAt + 1] : path.join(COPY, 'data', `bench-${Date.now()}.json`);
 
 const JSON_IN = process.env.BENCH_RESULT ? path.resolve(process.env.BENCH_RESULT) : JSON_OUT;
 const status = process.env.BENCH_RESULT ? 0 : runTheRunner();
@@ -38,9 +45,9 @@ function runTheRunner() {
     if (ci.status !== 0) process.exit(ci.status ?? 1);
   }
   mkdirSync(path.dirname(JSON_OUT), { recursive: true });
+  rmSync(JSON_OUT, { force: true }); // an older run's file must not pass for this run's
 
-  const passthrough = process.argv.slice(2);
-  const args = ['run.mjs', '--target', 'both', '--project', ROOT, '--json', JSON_OUT, ...passthrough];
+  const args = ['run.mjs', '--target', 'both', '--project', ROOT, ...(jsonAsked ? [] : ['--json', JSON_OUT]), ...passthrough];
   console.log(`node ${args.join(' ')}`);
   const run = spawnSync(process.execPath, args, { cwd: COPY, stdio: 'inherit' });
   if (!existsSync(JSON_OUT)) process.exit(run.status ?? 1);
