@@ -82,10 +82,10 @@ export function driverPool(dataSource: DataSource): Pool {
  * connection or opening one gives up after 2 s (an exhausted pool included); a query is cancelled
  * by the server after 1.5 s (`statement_timeout`) and abandoned by the client after 1.8 s when the
  * server does not answer at all (ListenedClient's silence watch). A request makes at most one
- * waiting query before it fails, and a transaction adds its ROLLBACK: 3.6 s at worst. Ten connections, as the
- * perf baseline has: with 20, 50 refresh chains made 2,175 against 2,264 refreshes a second, with
- * 216 against 196 µs of PostgreSQL's CPU each (4 alternating rounds, issue 12); a two-core
- * PostgreSQL does no more at once.
+ * waiting query before it fails, and a transaction adds its ROLLBACK: 3.6 s at worst. Ten
+ * connections, as the perf baseline has: with 20, 50 refresh chains made 2,175 against 2,264
+ * refreshes a second, with 216 against 196 µs of PostgreSQL's CPU each (4 alternating rounds,
+ * issue 12); a two-core PostgreSQL does no more at once.
  */
 export const DATABASE_POOL = {
   Client: ListenedClient,
